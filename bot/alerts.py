@@ -1,0 +1,395 @@
+"""Outage alerts: one alert per outage, updates in its thread, recovery with the duration.
+
+The alerter is level-triggered: after every result it compares a component's health with the
+outage it has on record and posts only the difference, so a restart mid-outage (the record is in
+the store) never alerts twice. A component that keeps going down and up within the flap window
+gets one "Flapping" post instead of an alert and a recovery per cycle.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel, Field
+
+from bot.chat.message import Action, Message
+from bot.chat.poster import Poster
+from bot.config import Config
+from bot.durations import format_duration
+from bot.health import CheckState
+from bot.metrics import Metrics
+from bot.status import ComponentStatus
+from bot.store.keyvalue import KeyValue
+
+_OUTAGES = "outage:open"
+_FLAPPING = "outage:flapping"
+_ROOT_REFRESH = timedelta(minutes=5)
+
+DECLARE_ACTION = "alert_declare_incident"
+ACKNOWLEDGE_ACTION = "alert_acknowledge"
+SILENCE_ACTION = "alert_silence"
+SILENCE_FOR = timedelta(hours=1)
+
+
+class Outage(BaseModel):
+    id: str
+    component: str
+    status: ComponentStatus
+    started_at: datetime
+    failing: dict[str, str] = Field(default_factory=dict)  # check ID -> reason
+    posted: bool = True  # False while silenced or flapping: its recovery is not posted either
+    acknowledged_by: list[str] = Field(default_factory=list)
+    refreshed_at: datetime | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"outage:{self.id}"
+
+
+class Flapping(BaseModel):
+    since: datetime
+    last_change: datetime
+    ref: str
+
+
+class Alerter:
+    def __init__(
+        self,
+        config: Config,
+        kv: KeyValue,
+        poster: Poster,
+        metrics: Metrics,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._config = config
+        self._kv = kv
+        self._poster = poster
+        self._metrics = metrics
+        self._clock = clock
+        self._attention: set[str] = set()  # components with an open outage or flapping
+
+    async def load(self) -> None:
+        """Remember which components have an open outage or flap (after a restart)."""
+        self._attention = set(await self._kv.hgetall(_OUTAGES)) | set(
+            await self._kv.hgetall(_FLAPPING)
+        )
+
+    def needs_attention(self, component_id: str) -> bool:
+        return component_id in self._attention
+
+    async def open_outage(self, component_id: str) -> Outage | None:
+        raw = await self._kv.hget(_OUTAGES, component_id)
+        return Outage.model_validate_json(raw) if raw else None
+
+    async def open_outages(self) -> list[Outage]:
+        raw = await self._kv.hgetall(_OUTAGES)
+        return [Outage.model_validate_json(value) for value in raw.values()]
+
+    async def reconcile(
+        self,
+        component_id: str,
+        health: ComponentStatus,
+        states: dict[str, CheckState],
+        *,
+        maintenance: bool = False,
+    ) -> None:
+        """Bring the alerts channel in line with a component's health."""
+        now = self._clock()
+        outage = await self.open_outage(component_id)
+        flapping = await self._flapping(component_id)
+        if flapping and now - flapping.last_change >= self._config.monitor.flap_window:
+            await self._end_flapping(component_id, flapping, health, outage)
+            flapping = None
+            if outage is not None:
+                outage.posted = False  # announce it now as a regular outage
+        failing = _failing_reasons(states)
+        if health.is_outage and not maintenance:
+            if outage is None:
+                await self._start(component_id, health, failing, states, now)
+            elif not outage.posted and flapping is None:
+                await self._announce(outage, health, failing, states, now)
+            else:
+                await self._follow(outage, health, failing, states, now)
+        elif not health.is_outage and outage is not None:
+            await self._recover(outage, now, flapping)
+
+    async def acknowledge(self, component_id: str, user: str) -> Outage | None:
+        outage = await self.open_outage(component_id)
+        if outage is None:
+            return None
+        if user not in outage.acknowledged_by:
+            outage.acknowledged_by.append(user)
+            await self._save(outage)
+        return outage
+
+    async def silence(self, component_id: str, until: datetime) -> None:
+        seconds = int((until - self._clock()).total_seconds())
+        if seconds > 0:
+            await self._kv.set(_silence_key(component_id), until.isoformat(), px=seconds * 1000)
+
+    async def silenced_until(self, component_id: str) -> datetime | None:
+        raw = await self._kv.get(_silence_key(component_id))
+        return datetime.fromisoformat(raw) if raw else None
+
+    # -- transitions -------------------------------------------------------------------------
+
+    async def _start(
+        self,
+        component_id: str,
+        health: ComponentStatus,
+        failing: dict[str, str],
+        states: dict[str, CheckState],
+        now: datetime,
+    ) -> None:
+        started_at = min(
+            (s.failing_since for s in states.values() if not s.healthy and s.failing_since),
+            default=now,
+        )
+        outage = Outage(
+            id=f"{component_id}-{started_at:%Y%m%dT%H%M%S}",
+            component=component_id,
+            status=health,
+            started_at=started_at,
+            failing=failing,
+            posted=False,
+            refreshed_at=now,
+        )
+        self._attention.add(component_id)
+        flapping = await self._note_outage_start(component_id, now)
+        silenced = await self.silenced_until(component_id)
+        await self._save(outage)
+        if flapping is None and silenced is None:
+            await self._announce(outage, health, failing, states, now)
+
+    async def _announce(
+        self,
+        outage: Outage,
+        health: ComponentStatus,
+        failing: dict[str, str],
+        states: dict[str, CheckState],
+        now: datetime,
+    ) -> None:
+        outage.status, outage.failing, outage.posted, outage.refreshed_at = health, failing, True, now
+        await self._save(outage)
+        await self._poster.post(
+            "alerts", self.render_outage(outage, states), lane=_lane(outage), ref=outage.ref
+        )
+        self._metrics.alerts_sent.labels("outage").inc()
+
+    async def _follow(
+        self,
+        outage: Outage,
+        health: ComponentStatus,
+        failing: dict[str, str],
+        states: dict[str, CheckState],
+        now: datetime,
+    ) -> None:
+        previous_status, previous_failing = outage.status, outage.failing
+        changed_status = health != previous_status
+        changed_checks = set(failing) != set(previous_failing)
+        stale = outage.refreshed_at is None or now - outage.refreshed_at >= _ROOT_REFRESH
+        if not (changed_status or changed_checks or stale):
+            return
+        outage.status, outage.failing, outage.refreshed_at = health, failing, now
+        await self._save(outage)
+        if not outage.posted:
+            return
+        await self._poster.update(
+            "alerts", self.render_outage(outage, states), lane=_lane(outage), ref=outage.ref
+        )
+        name = self._name(outage.component)
+        if changed_status:
+            text = f"{health.label}: {name} (was {previous_status.label.lower()})"
+        elif changed_checks:
+            text = f"Still {health.label.lower()}: {name} ({self._cause(failing, states)})"
+        else:
+            return
+        await self._poster.reply("alerts", Message(text=text), lane=_lane(outage), thread_ref=outage.ref)
+        self._metrics.alerts_sent.labels("update").inc()
+
+    async def _recover(self, outage: Outage, now: datetime, flapping: Flapping | None) -> None:
+        await self._kv.hdel(_OUTAGES, outage.component)
+        if flapping is None:
+            self._attention.discard(outage.component)
+        else:
+            flapping.last_change = now
+            await self._kv.hset(_FLAPPING, {outage.component: flapping.model_dump_json()})
+        if not outage.posted:
+            return
+        message = self.render_recovery(outage, now)
+        await self._poster.update("alerts", message, lane=_lane(outage), ref=outage.ref)
+        await self._poster.reply(
+            "alerts",
+            message.model_copy(update={"broadcast": True, "actions": ()}),
+            lane=_lane(outage),
+            thread_ref=outage.ref,
+        )
+        self._metrics.alerts_sent.labels("recovery").inc()
+
+    # -- flapping ----------------------------------------------------------------------------
+
+    async def _flapping(self, component_id: str) -> Flapping | None:
+        raw = await self._kv.hget(_FLAPPING, component_id)
+        return Flapping.model_validate_json(raw) if raw else None
+
+    async def _note_outage_start(self, component_id: str, now: datetime) -> Flapping | None:
+        """Count this outage towards flapping; return the flapping state if the component flaps."""
+        window = self._config.monitor.flap_window
+        key = f"outage:starts:{component_id}"
+        await self._kv.rpush(key, now.isoformat())
+        await self._kv.ltrim(key, -self._config.monitor.flap_threshold, -1)
+        await self._kv.expire(key, int(window.total_seconds()) + 60)
+        starts = [datetime.fromisoformat(s) for s in await self._kv.lrange(key, 0, -1)]
+        recent = [s for s in starts if now - s < window]
+        flapping = await self._flapping(component_id)
+        if flapping is not None:
+            flapping.last_change = now
+        elif len(recent) >= self._config.monitor.flap_threshold:
+            flapping = Flapping(since=now, last_change=now, ref=f"flap:{component_id}:{int(now.timestamp())}")
+            name = self._name(component_id)
+            text = f"Flapping: {name} ({len(recent)} outages in {format_duration(window)})"
+            message = Message(
+                text=text,
+                title=text,
+                emoji=":warning:",
+                lines=(
+                    "Alerts for this component are held back until it has been stable for "
+                    f"{format_duration(window)}.",
+                ),
+            )
+            await self._poster.post("alerts", message, lane=f"outage:{component_id}", ref=flapping.ref)
+            self._metrics.alerts_sent.labels("flapping").inc()
+        else:
+            return None
+        await self._kv.hset(_FLAPPING, {component_id: flapping.model_dump_json()})
+        return flapping
+
+    async def _end_flapping(
+        self,
+        component_id: str,
+        flapping: Flapping,
+        health: ComponentStatus,
+        outage: Outage | None,
+    ) -> None:
+        await self._kv.hdel(_FLAPPING, component_id)
+        if outage is None:
+            self._attention.discard(component_id)
+        name = self._name(component_id)
+        window = format_duration(self._config.monitor.flap_window)
+        text = f"Stable: {name} has been {health.label.lower()} for {window}"
+        await self._poster.reply(
+            "alerts",
+            Message(text=text, broadcast=True),
+            lane=f"outage:{component_id}",
+            thread_ref=flapping.ref,
+        )
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def render_outage(self, outage: Outage, states: dict[str, CheckState]) -> Message:
+        name = self._name(outage.component)
+        cause = self._cause(outage.failing, states)
+        text = f"{outage.status.label}: {name} ({cause})"
+        fields: list[tuple[str, str]] = [
+            ("Component", f"{name} ({outage.component})"),
+            ("Status", outage.status.label),
+            ("Since", self._local(outage.started_at, with_zone=True)),
+        ]
+        for check_id in outage.failing:
+            state = states.get(check_id)
+            last = state.last_failure if state else None
+            if last is None:
+                continue
+            fields.append((f"Check {check_id}", last.reason))
+            if last.failed_condition:
+                fields.append(("Failed condition", last.failed_condition))
+            fields.append(("Response time", f"{last.latency_ms:.0f} ms"))
+        if outage.acknowledged_by:
+            fields.append(("Acknowledged by", ", ".join(outage.acknowledged_by)))
+        value = json.dumps(
+            {"outage": outage.id, "component": outage.component, "impact": outage.status.value},
+            separators=(",", ":"),
+        )
+        return Message(
+            text=text,
+            title=f"{outage.status.label}: {name}",
+            emoji=":red_circle:" if outage.status == ComponentStatus.MAJOR_OUTAGE else ":warning:",
+            lines=(cause,),
+            fields=tuple(fields),
+            context=f"Outage {outage.id} · times in {self._config.timezone}",
+            actions=(
+                Action(action_id=DECLARE_ACTION, label="Declare incident", value=value, style="primary"),
+                Action(action_id=ACKNOWLEDGE_ACTION, label="Acknowledge", value=value),
+                Action(action_id=SILENCE_ACTION, label="Silence 1h", value=value, style="danger"),
+            ),
+        )
+
+    def render_recovery(self, outage: Outage, now: datetime) -> Message:
+        name = self._name(outage.component)
+        text = f"Recovered: {name} after {format_duration(now - outage.started_at)}"
+        return Message(
+            text=text,
+            title=text,
+            emoji=":large_green_circle:",
+            fields=(
+                ("Component", f"{name} ({outage.component})"),
+                ("Was", outage.status.label),
+                ("From", self._local(outage.started_at, with_zone=True)),
+                ("To", self._local(now, with_zone=True)),
+            ),
+            context=f"Outage {outage.id}",
+        )
+
+    def _cause(self, failing: dict[str, str], states: dict[str, CheckState]) -> str:
+        """`web-home: HTTP 503, 3 failures since 11:30` for the check that failed first."""
+        if not failing:
+            return "no failing checks"
+
+        def since(check_id: str) -> datetime:
+            state = states.get(check_id)
+            return (state.failing_since if state else None) or datetime.max.replace(tzinfo=UTC)
+
+        first = min(failing, key=since)
+        state = states.get(first)
+        text = f"{first}: {failing[first]}"
+        if state and state.failing_since:
+            count = state.failures
+            noun = "failure" if count == 1 else "failures"
+            text += f", {count} {noun} since {self._local(state.failing_since)}"
+        others = len(failing) - 1
+        if others:
+            text += f"; {others} more failing check" + ("s" if others > 1 else "")
+        return text
+
+    def _name(self, component_id: str) -> str:
+        try:
+            return self._config.component(component_id).display_name(self._config.languages[0])
+        except KeyError:
+            return component_id
+
+    def _local(self, at: datetime, with_zone: bool = False) -> str:
+        local = at.astimezone(self._config.tz)
+        if with_zone:
+            return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+        return f"{local:%H:%M}"
+
+    async def _save(self, outage: Outage) -> None:
+        await self._kv.hset(_OUTAGES, {outage.component: outage.model_dump_json()})
+
+
+def _failing_reasons(states: dict[str, CheckState]) -> dict[str, str]:
+    return {
+        check_id: state.last_failure.reason
+        for check_id, state in sorted(states.items())
+        if not state.healthy and state.last_failure is not None
+    }
+
+
+def _lane(outage: Outage) -> str:
+    return f"outage:{outage.component}"
+
+
+def _silence_key(component_id: str) -> str:
+    return f"silence:{component_id}"

@@ -1,0 +1,1 @@
+"""The chat interface: platform-neutral messages, and adapters that render and deliver them."""

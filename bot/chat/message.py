@@ -1,0 +1,39 @@
+"""A platform-neutral chat message: what the domain says, before Slack or Teams renders it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Action(BaseModel):
+    """A button. `value` carries what its handler needs (JSON, at most 2,000 characters)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action_id: str
+    label: str
+    value: str = ""
+    style: Literal["primary", "danger"] | None = None
+
+
+class Message(BaseModel):
+    """One post.
+
+    `text` is the one-line summary a person acts on from a phone's lock screen (Slack's
+    notification fallback, the Teams card summary). The rest is the rich body. Every string
+    here is plain text: adapters escape it for their own markup.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    title: str | None = None
+    lines: tuple[str, ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()
+    context: str | None = None
+    actions: tuple[Action, ...] = ()
+    # For replies: also show the reply in the channel (recoveries).
+    broadcast: bool = False
+    emoji: str | None = Field(None, description="a Slack-style :shortcode: shown before the title")

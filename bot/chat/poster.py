@@ -1,0 +1,60 @@
+"""Posting to a kind of channel (alerts, incidents, managers, comms) on every configured platform."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from bot.chat.message import Message
+from bot.config import Config
+from bot.outbox import Delivery, Outbox
+
+ChannelKind = Literal["alerts", "incidents", "managers", "comms"]
+
+
+class Poster:
+    """Turns "tell the alerts channel" into one queued delivery per destination."""
+
+    def __init__(self, config: Config, outbox: Outbox) -> None:
+        self._config = config
+        self._outbox = outbox
+
+    def destinations(self, kind: ChannelKind) -> list[tuple[str, str]]:
+        platforms = self._outbox.platforms
+        destination = getattr(self._config.channels, kind)
+        found: list[tuple[str, str]] = []
+        if "console" in platforms:
+            found.append(("console", kind))
+        if "slack" in platforms and destination.slack:
+            found.append(("slack", destination.slack))
+        return found
+
+    async def post(
+        self, kind: ChannelKind, message: Message, *, lane: str, ref: str | None = None
+    ) -> None:
+        for platform, channel in self.destinations(kind):
+            await self._outbox.enqueue(
+                Delivery(lane=lane, platform=platform, channel=channel, message=message, ref=ref)
+            )
+
+    async def update(self, kind: ChannelKind, message: Message, *, lane: str, ref: str) -> None:
+        for platform, channel in self.destinations(kind):
+            await self._outbox.enqueue(
+                Delivery(
+                    lane=lane, platform=platform, channel=channel, message=message, op="update", ref=ref
+                )
+            )
+
+    async def reply(
+        self, kind: ChannelKind, message: Message, *, lane: str, thread_ref: str
+    ) -> None:
+        for platform, channel in self.destinations(kind):
+            await self._outbox.enqueue(
+                Delivery(
+                    lane=lane,
+                    platform=platform,
+                    channel=channel,
+                    message=message,
+                    op="reply",
+                    thread_ref=thread_ref,
+                )
+            )

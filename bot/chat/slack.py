@@ -1,0 +1,158 @@
+"""Slack: Block Kit rendering of messages and delivery through the Web API (slack_sdk)."""
+
+from __future__ import annotations
+
+import re
+import ssl
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.chat.adapter import DeliveryError
+from bot.chat.message import Message
+
+# Slack errors worth retrying; anything else (channel_not_found, invalid_auth...) will not heal.
+_TRANSIENT_ERRORS = {
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+    "team_added_to_org",
+}
+_BROADCAST_MENTION = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
+_MAX_FIELDS = 10  # Block Kit's limit per section
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Make user or probe text inert: no `<!channel>`-style pings, no links, no broken markup."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # A zero-width joiner keeps "@here" readable but stops it from ever becoming a mention.
+    return _BROADCAST_MENTION.sub(lambda m: "@\u2060" + m.group(1), text)
+
+
+def render_blocks(message: Message) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    if message.title:
+        title = escape_mrkdwn(message.title)
+        emoji = f"{message.emoji} " if message.emoji else ""
+        blocks.append(_section(f"{emoji}*{title}*"))
+    if message.lines:
+        blocks.append(_section("\n".join(escape_mrkdwn(line) for line in message.lines)))
+    if message.fields:
+        for start in range(0, len(message.fields), _MAX_FIELDS):
+            chunk = message.fields[start : start + _MAX_FIELDS]
+            blocks.append(
+                {
+                    "type": "section",
+                    "fields": [
+                        {"type": "mrkdwn", "text": f"*{escape_mrkdwn(k)}*\n{escape_mrkdwn(v)}"}
+                        for k, v in chunk
+                    ],
+                }
+            )
+    if message.actions:
+        buttons: list[dict[str, Any]] = []
+        for action in message.actions:
+            button: dict[str, Any] = {
+                "type": "button",
+                "action_id": action.action_id,
+                "text": {"type": "plain_text", "text": action.label, "emoji": True},
+                "value": action.value,
+            }
+            if action.style:
+                button["style"] = action.style
+            buttons.append(button)
+        blocks.append({"type": "actions", "elements": buttons})
+    if message.context:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": escape_mrkdwn(message.context)}]}
+        )
+    return blocks
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+class SlackAdapter:
+    platform = "slack"
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    @classmethod
+    def create(cls, token: str, base_url: str, ssl_context: ssl.SSLContext | None) -> SlackAdapter:
+        if not base_url.endswith("/"):
+            base_url += "/"
+        # The outbox owns retries (ordered, persistent), so the SDK's own retry handlers are off.
+        client = AsyncWebClient(
+            token=token, base_url=base_url, ssl=ssl_context, retry_handlers=[], timeout=10
+        )
+        return cls(client)
+
+    async def post(self, channel: str, message: Message, thread: str | None = None) -> str:
+        kwargs: dict[str, Any] = {}
+        if thread:
+            kwargs["thread_ts"] = thread
+            if message.broadcast:
+                kwargs["reply_broadcast"] = True
+        response = await self._call(
+            "chat.postMessage",
+            channel=channel,
+            text=escape_mrkdwn(message.text),
+            blocks=render_blocks(message),
+            unfurl_links=False,
+            unfurl_media=False,
+            **kwargs,
+        )
+        return str(response["ts"])
+
+    async def update(self, channel: str, message_id: str, message: Message) -> None:
+        await self._call(
+            "chat.update",
+            channel=channel,
+            ts=message_id,
+            text=escape_mrkdwn(message.text),
+            blocks=render_blocks(message),
+        )
+
+    async def aclose(self) -> None:
+        session = self.client.session
+        if session is not None and not session.closed:
+            await session.close()
+
+    async def _call(self, method: str, **kwargs: Any) -> Any:
+        try:
+            return await self.client.api_call(method, json=kwargs)
+        except SlackApiError as exc:
+            raise _delivery_error(exc) from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise DeliveryError(f"{method}: {type(exc).__name__}: {exc}") from exc
+
+
+def _delivery_error(exc: SlackApiError) -> DeliveryError:
+    response = exc.response
+    status = response.status_code
+    error = str(response.get("error", "")) if isinstance(response.data, dict) else ""
+    retry_after = _retry_after(response.headers)
+    if status == 429 or error == "ratelimited":
+        return DeliveryError("rate limited", retry_after=retry_after or 1.0)
+    if status >= 500 or error in _TRANSIENT_ERRORS:
+        return DeliveryError(f"Slack answered {status} {error}".strip(), retry_after=retry_after)
+    return DeliveryError(f"Slack refused the post: {error or status}", permanent=True)
+
+
+def _retry_after(headers: Any) -> float | None:
+    for name in ("Retry-After", "retry-after"):
+        value = headers.get(name) if headers else None
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value is not None:
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None

@@ -1,0 +1,65 @@
+"""What one run of a check observed, and the one-line reason a person reads in an alert."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The values conditions are evaluated against; None where a probe has no such value."""
+
+    status: int | None = None
+    response_time: timedelta | None = None
+    body: str | None = None
+    connected: bool | None = None
+    certificate_expiration: timedelta | None = None
+    ip: str | None = None
+
+
+@dataclass(frozen=True)
+class ConditionResult:
+    condition: str  # as written in the config: "[STATUS] == 200"
+    success: bool
+    description: str  # with the observed value, Gatus style: "[STATUS] (503) == 200"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check_id: str
+    success: bool
+    started_at: datetime  # UTC
+    duration: timedelta  # response time; for a journey, all steps together
+    conditions: tuple[ConditionResult, ...] = ()
+    status_code: int | None = None
+    error: str | None = None  # "timed out after 5s", "connection refused", "certificate expired"
+    step: str | None = None  # journey: the step that failed, "step 2 (dashboard)"
+    ip: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def failed_conditions(self) -> tuple[ConditionResult, ...]:
+        return tuple(c for c in self.conditions if not c.success)
+
+    @property
+    def latency_ms(self) -> float:
+        return self.duration.total_seconds() * 1000
+
+    @property
+    def reason(self) -> str:
+        """Why it failed, in a few words: `HTTP 503`, `timed out after 5s`, `[BODY].status (DOWN) == UP`."""
+        if self.success:
+            return "OK"
+        if self.error:
+            what = self.error
+        else:
+            failed = self.failed_conditions
+            first = failed[0] if failed else None
+            if first is None:
+                what = "failed"
+            elif first.condition.lstrip().startswith("[STATUS]") and self.status_code is not None:
+                what = f"HTTP {self.status_code}"
+            else:
+                what = first.description
+        return f"{what} at {self.step}" if self.step else what

@@ -1,0 +1,157 @@
+"""The `statusbot` command: run | demo | check | validate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from pydantic import ValidationError
+
+from bot.checks.probe import ProbeContext, build_ssl_context, make_http_client, run_check
+from bot.checks.result import CheckResult
+from bot.config import Config, ConfigError, load_config
+from bot.settings import Settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    _setup_logging(args.verbose)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"])
+            print(f"statusbot: environment variable {name}: {error['msg']}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return _run_async(run_demo(settings, duration=args.duration))
+    config_path = Path(args.config) if args.config else settings.config_path
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        print(f"statusbot: {len(exc.issues)} problem(s) in the config:", file=sys.stderr)
+        for issue in exc.issues:
+            print(f"  {issue}", file=sys.stderr)
+        return EXIT_FAILED if args.command == "validate" else EXIT_USAGE
+    if args.command == "validate":
+        print(
+            f"{config_path}: OK ({len(config.components)} components, {len(config.checks)} checks, "
+            f"languages {', '.join(config.languages)})"
+        )
+        return EXIT_OK
+    if args.command == "check":
+        return _run_async(check_once(settings, config, sys.stdout))
+    return _run_async(run_bot(settings, config))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="statusbot", description="Health checks, outage alerts and incidents in chat."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in (
+        ("run", "run the bot"),
+        ("check", "run every check once, print a table, exit 1 if any fails"),
+        ("validate", "validate the config file and templates"),
+    ):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--config", help="YAML config file (default: $STATUSBOT_CONFIG)")
+    demo = commands.add_parser("demo", help="a self-contained demo with a simulated outage")
+    demo.add_argument(
+        "--duration", type=float, default=None, help="stop after this many seconds"
+    )
+    return parser
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("apscheduler", "httpx", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _run_async(coro: asyncio.Future[int] | object) -> int:
+    try:
+        return int(asyncio.run(coro))  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+async def run_bot(settings: Settings, config: Config) -> int:
+    from bot.runtime import Runtime
+
+    runtime = Runtime(settings, config)
+    for line in runtime.describe():
+        print(f"statusbot: {line}", file=sys.stderr)
+    try:
+        await runtime.start()
+    except (RuntimeError, OSError) as exc:
+        print(f"statusbot: cannot start: {exc}", file=sys.stderr)
+        await runtime.stop()
+        return EXIT_FAILED
+    try:
+        await wait_for_signal()
+    finally:
+        await runtime.stop()
+    return EXIT_OK
+
+
+async def wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def check_once(settings: Settings, config: Config, out: TextIO) -> int:
+    ssl_context = build_ssl_context(settings.ssl_cert_file)
+    async with make_http_client(ssl_context, config.monitor.max_concurrency) as http:
+        context = ProbeContext(http=http, ssl_context=ssl_context)
+        results = await asyncio.gather(*(run_check(check, context) for check in config.checks))
+    out.write(format_results(config, list(results)))
+    return EXIT_OK if all(r.success for r in results) else EXIT_FAILED
+
+
+def format_results(config: Config, results: list[CheckResult]) -> str:
+    kinds = {check.id: (check.component, check.type) for check in config.checks}
+    rows = [("CHECK", "COMPONENT", "TYPE", "RESULT", "TIME", "DETAIL")]
+    for result in results:
+        component, kind = kinds[result.check_id]
+        detail = "" if result.success else result.reason
+        rows.append(
+            (
+                result.check_id,
+                component,
+                kind,
+                "ok" if result.success else "FAIL",
+                f"{result.latency_ms:.0f} ms",
+                detail,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]
+             for row in rows]
+    failed = sum(1 for r in results if not r.success)
+    lines.append(f"{len(results) - failed} passed, {failed} failed")
+    return "\n".join(line.rstrip() for line in lines) + "\n"

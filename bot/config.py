@@ -1,0 +1,463 @@
+"""The YAML config file: pydantic models, `${VAR}` interpolation, and errors with key paths."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.checks.conditions import ConditionSyntaxError, parse_condition
+from bot.durations import parse_duration
+from bot.status import ComponentStatus
+
+_ID = r"^[a-z0-9][a-z0-9_.-]*$"
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _to_timedelta(value: Any) -> Any:
+    if isinstance(value, str):
+        return parse_duration(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_to_timedelta)]
+
+
+def _validate_conditions(conditions: list[str]) -> list[str]:
+    for index, text in enumerate(conditions):
+        try:
+            parse_condition(text)
+        except ConditionSyntaxError as exc:
+            raise ValueError(f"condition {index + 1} {text!r}: {exc}") from None
+    return conditions
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Component(_Model):
+    id: str = Field(pattern=_ID)
+    name: dict[str, str]
+    description: str | None = None
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _plain_name(cls, value: Any) -> Any:
+        # A plain string serves every language.
+        return {"*": value} if isinstance(value, str) else value
+
+    def display_name(self, language: str = "en") -> str:
+        for key in (language, "en", "*"):
+            if key in self.name:
+                return self.name[key]
+        return next(iter(self.name.values()), self.id)
+
+
+Impact = Literal["degraded_performance", "partial_outage", "major_outage"]
+
+
+class _Request(_Model):
+    """What an HTTP check or a journey step sends."""
+
+    url: str
+    method: str = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | None = None
+    json_body: Any = Field(None, alias="json")
+    form: dict[str, str] | None = None
+    follow_redirects: bool = False
+
+    @field_validator("method")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _one_body(self) -> _Request:
+        given = [k for k in ("body", "json_body", "form") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError("give only one of body, json and form")
+        return self
+
+
+class _CheckBase(_Model):
+    id: str = Field(pattern=_ID)
+    component: str
+    name: str | None = None
+    interval: Duration = timedelta(seconds=60)
+    timeout: Duration = timedelta(seconds=10)
+    conditions: list[str] = Field(default_factory=list)
+    failure_threshold: int = Field(3, ge=1)
+    success_threshold: int = Field(2, ge=1)
+    impact: Impact = "major_outage"
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions(cls, value: list[str]) -> list[str]:
+        return _validate_conditions(value)
+
+    @field_validator("interval", "timeout")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return value
+
+    @property
+    def impact_status(self) -> ComponentStatus:
+        return ComponentStatus(self.impact)
+
+    def effective_conditions(self) -> list[str]:
+        return self.conditions or list(self.default_conditions())
+
+    def default_conditions(self) -> tuple[str, ...]:
+        return ()
+
+
+class HttpCheck(_CheckBase, _Request):
+    type: Literal["http"]
+
+    def default_conditions(self) -> tuple[str, ...]:
+        return ("[STATUS] < 400",)
+
+
+class JourneyStep(_Request):
+    name: str | None = None
+    conditions: list[str] = Field(default_factory=list)
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions(cls, value: list[str]) -> list[str]:
+        return _validate_conditions(value)
+
+    def effective_conditions(self) -> list[str]:
+        return self.conditions or ["[STATUS] < 400"]
+
+
+class JourneyCheck(_CheckBase):
+    type: Literal["journey"]
+    steps: list[JourneyStep] = Field(min_length=1)
+
+
+class TcpCheck(_CheckBase):
+    type: Literal["tcp"]
+    host: str
+    port: int = Field(ge=1, le=65535)
+
+    def default_conditions(self) -> tuple[str, ...]:
+        return ("[CONNECTED] == true",)
+
+
+class TlsCheck(_CheckBase):
+    type: Literal["tls"]
+    host: str
+    port: int = Field(443, ge=1, le=65535)
+    server_name: str | None = None
+
+    def default_conditions(self) -> tuple[str, ...]:
+        return ("[CONNECTED] == true",)
+
+
+Check = Annotated[HttpCheck | JourneyCheck | TcpCheck | TlsCheck, Field(discriminator="type")]
+
+
+class Destination(_Model):
+    """Where one kind of post goes: a Slack channel ID and/or a Teams webhook URL."""
+
+    slack: str | None = None
+    teams: str | None = None
+
+
+class Channels(_Model):
+    alerts: Destination = Destination()
+    incidents: Destination = Destination()
+    managers: Destination = Destination()
+    comms: Destination = Destination()
+
+
+class Roles(_Model):
+    responders: list[str] = Field(default_factory=list)
+    comms: list[str] = Field(default_factory=list)
+    managers: list[str] = Field(default_factory=list)
+
+
+Severity = Literal["sev1", "sev2", "sev3", "sev4"]
+
+
+class IncidentSettings(_Model):
+    create_channel: bool = False
+    update_reminder: dict[Severity, Duration] = Field(
+        default_factory=lambda: {
+            "sev1": timedelta(minutes=30),
+            "sev2": timedelta(hours=1),
+            "sev3": timedelta(hours=4),
+            "sev4": timedelta(days=1),
+        }
+    )
+    statement_deadline: dict[Severity, Duration] = Field(
+        default_factory=lambda: {"sev1": timedelta(minutes=15), "sev2": timedelta(minutes=30)}
+    )
+    summary_interval: Duration = timedelta(minutes=30)
+
+
+class Maintenance(_Model):
+    components: list[str] = Field(min_length=1)
+    start: datetime
+    end: datetime
+    title: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("needs a time zone, e.g. 2026-12-01T01:00:00Z")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Maintenance:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+    def covers(self, component_id: str, at: datetime) -> bool:
+        return component_id in self.components and self.start <= at < self.end
+
+
+class Statements(_Model):
+    templates: Path = Path("templates/statements")
+
+
+class MonitorSettings(_Model):
+    """Optional tuning; the defaults suit most estates."""
+
+    max_concurrency: int = Field(200, ge=1)
+    flap_window: Duration = timedelta(minutes=30)
+    flap_threshold: int = Field(3, ge=2)
+
+
+class Config(_Model):
+    timezone: str = "UTC"
+    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
+    components: list[Component] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
+    channels: Channels = Channels()
+    roles: Roles = Roles()
+    incidents: IncidentSettings = IncidentSettings()
+    maintenance: list[Maintenance] = Field(default_factory=list)
+    statements: Statements = Statements()
+    monitor: MonitorSettings = MonitorSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def component(self, component_id: str) -> Component:
+        for component in self.components:
+            if component.id == component_id:
+                return component
+        raise KeyError(component_id)
+
+    def checks_of(self, component_id: str) -> list[HttpCheck | JourneyCheck | TcpCheck | TlsCheck]:
+        return [check for check in self.checks if check.component == component_id]
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    file: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        return f"{where}: {self.message}"
+
+
+class ConfigError(Exception):
+    """Every problem found in a config file, each with the file, key path and reason."""
+
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(issue) for issue in issues))
+
+
+def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, interpolate and validate a config file; raise ConfigError listing every problem."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([ConfigIssue(str(path), "", "file not found")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([ConfigIssue(str(path), where, f"invalid YAML: {problem}")]) from None
+    return parse_config(raw if raw is not None else {}, str(path), environ, base_dir=path.parent)
+
+
+def parse_config(
+    raw: Any,
+    file: str = "<config>",
+    environ: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
+) -> Config:
+    """Validate an already-parsed config document."""
+    if not isinstance(raw, dict):
+        raise ConfigError([ConfigIssue(file, "", "expected a mapping at the top level")])
+    issues: list[ConfigIssue] = []
+    data = _interpolate(raw, os.environ if environ is None else environ, (), file, issues)
+    if issues:
+        raise ConfigError(issues)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([_issue_from_pydantic(file, error) for error in exc.errors()]) from None
+    issues = list(_cross_reference(config, file))
+    if issues:
+        raise ConfigError(issues)
+    if base_dir is not None and not config.statements.templates.is_absolute():
+        statements = Statements(templates=base_dir / config.statements.templates)
+        config = config.model_copy(update={"statements": statements})
+    return config
+
+
+def _interpolate(
+    node: Any,
+    environ: Mapping[str, str],
+    path: tuple[str | int, ...],
+    file: str,
+    issues: list[ConfigIssue],
+) -> Any:
+    if isinstance(node, str):
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in environ:
+                issues.append(
+                    ConfigIssue(file, format_path(path), f"environment variable {name} is not set")
+                )
+                return ""
+            return environ[name]
+
+        return _VAR.sub(substitute, node)
+    if isinstance(node, dict):
+        return {k: _interpolate(v, environ, (*path, str(k)), file, issues) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_interpolate(v, environ, (*path, i), file, issues) for i, v in enumerate(node)]
+    return node
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    """Render a key path as people read it: `checks[0].conditions[1]`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+_CHECK_TYPES = {"http", "journey", "tcp", "tls"}
+
+
+def _issue_from_pydantic(file: str, error: Any) -> ConfigIssue:
+    loc = list(error["loc"])
+    # Discriminated unions put the tag in the path (checks.0.http.url); people never wrote it.
+    if len(loc) >= 3 and loc[0] == "checks" and loc[2] in _CHECK_TYPES:
+        del loc[2]
+    kind = error["type"]
+    message = error["msg"]
+    if kind == "extra_forbidden":
+        message = "unknown key"
+    elif kind == "missing":
+        message = "required key is missing"
+    elif kind == "union_tag_invalid":
+        message = f"unknown check type {error['input'].get('type')!r}; expected http, tcp, tls or journey"
+    elif kind == "union_tag_not_found":
+        message = "a check needs a type: http, tcp, tls or journey"
+    elif kind == "literal_error":
+        message = f"got {error['input']!r}; expected {error['ctx']['expected']}"
+    elif message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    elif kind == "string_pattern_mismatch":
+        message = (
+            f"{error['input']!r} is not a valid ID; use lower-case letters, digits, '-', '_' or '.'"
+        )
+    return ConfigIssue(file, format_path(loc), message)
+
+
+def _cross_reference(config: Config, file: str) -> Iterable[ConfigIssue]:
+    component_ids = [c.id for c in config.components]
+    known = set(component_ids)
+    seen: set[str] = set()
+    for i, component in enumerate(config.components):
+        if component.id in seen:
+            yield ConfigIssue(file, f"components[{i}].id", f"duplicate component {component.id!r}")
+        seen.add(component.id)
+        if "*" not in component.name:
+            for language in config.languages:
+                if language not in component.name:
+                    yield ConfigIssue(
+                        file,
+                        f"components[{i}].name",
+                        f"no name for configured language {language!r}",
+                    )
+    seen = set()
+    for i, check in enumerate(config.checks):
+        if check.id in seen:
+            yield ConfigIssue(file, f"checks[{i}].id", f"duplicate check {check.id!r}")
+        seen.add(check.id)
+        if check.component not in known:
+            yield ConfigIssue(
+                file,
+                f"checks[{i}].component",
+                f"unknown component {check.component!r}; expected one of {_listing(component_ids)}",
+            )
+    for i, window in enumerate(config.maintenance):
+        for j, component_id in enumerate(window.components):
+            if component_id not in known:
+                yield ConfigIssue(
+                    file,
+                    f"maintenance[{i}].components[{j}]",
+                    f"unknown component {component_id!r}; expected one of {_listing(component_ids)}",
+                )
+
+
+def _listing(ids: list[str]) -> str:
+    return ", ".join(ids) if ids else "(no components are configured)"

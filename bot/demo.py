@@ -1,0 +1,197 @@
+"""`statusbot demo`: a simulated service estate on loopback, monitored, with an injected outage.
+
+The outage follows the card issuer's: the web site's login works but the dashboard fails, the
+app's API answers 503, two-step verification hangs and the phone line refuses calls, while
+payments keep working. A newcomer sees the alerts within seconds and the recoveries within a
+minute, in the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from bot.config import Config, parse_config
+from bot.runtime import Runtime
+from bot.settings import Settings
+
+OUTAGE_AT = 8.0  # seconds after start
+RECOVERY_AT = 38.0
+
+
+@dataclass
+class Estate:
+    """The simulated services and the switch that breaks them."""
+
+    broken: bool = False
+    http_port: int = 0
+    phone_port: int = 0
+    _runner: web.AppRunner | None = None
+    _phone: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/web/health", self._web_health)
+        app.router.add_post("/login", self._login)
+        app.router.add_get("/dashboard", self._dashboard)
+        app.router.add_get("/app/health", self._app_health)
+        app.router.add_get("/mfa/health", self._mfa_health)
+        app.router.add_get("/payments/health", self._payments_health)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.http_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        await self._open_phone_line()
+
+    async def stop(self) -> None:
+        await self._close_phone_line()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def break_(self) -> None:
+        self.broken = True
+        await self._close_phone_line()
+
+    async def repair(self) -> None:
+        self.broken = False
+        await self._open_phone_line()
+
+    async def _open_phone_line(self) -> None:
+        async def answer(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writer.close()
+
+        self._phone = await asyncio.start_server(answer, "127.0.0.1", self.phone_port or 0)
+        self.phone_port = self._phone.sockets[0].getsockname()[1]
+
+    async def _close_phone_line(self) -> None:
+        if self._phone is not None:
+            self._phone.close()
+            await self._phone.wait_closed()
+            self._phone = None
+
+    async def _web_health(self, _: web.Request) -> web.Response:
+        return web.json_response({"status": "UP"})
+
+    async def _login(self, _: web.Request) -> web.Response:
+        response = web.Response(status=302, headers={"Location": "/dashboard"})
+        response.set_cookie("session", "demo-session")
+        return response
+
+    async def _dashboard(self, request: web.Request) -> web.Response:
+        if request.cookies.get("session") != "demo-session":
+            return web.Response(status=401, text="please log in")
+        if self.broken:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(text="<h1>Your accounts</h1><p>Balance: 1,234.56 EUR</p>")
+
+    async def _app_health(self, _: web.Request) -> web.Response:
+        if self.broken:
+            return web.json_response({"status": "DOWN"}, status=503)
+        return web.json_response({"status": "UP"})
+
+    async def _mfa_health(self, _: web.Request) -> web.Response:
+        if self.broken:
+            await asyncio.sleep(5)
+        return web.json_response({"status": "UP"})
+
+    async def _payments_health(self, _: web.Request) -> web.Response:
+        return web.json_response({"status": "UP"})
+
+
+def demo_config(estate: Estate) -> Config:
+    base = f"http://127.0.0.1:{estate.http_port}"
+    fast: dict[str, Any] = {"interval": "2s", "timeout": "1s", "failure_threshold": 2,
+                            "success_threshold": 2}
+    raw: dict[str, Any] = {
+        "timezone": "Europe/Rome",
+        "languages": ["en", "it"],
+        "components": [
+            {"id": "web", "name": {"en": "online account services", "it": "servizi online del conto"}},
+            {"id": "app", "name": {"en": "mobile app", "it": "app mobile"}},
+            {"id": "phone", "name": {"en": "phone services", "it": "servizi telefonici"}},
+            {"id": "mfa", "name": {"en": "two-step verification", "it": "verifica in due passaggi"}},
+            {"id": "payments", "name": {"en": "card payments", "it": "pagamenti con carta"}},
+        ],
+        "checks": [
+            {"id": "web-home", "component": "web", "type": "http", "url": f"{base}/web/health",
+             "conditions": ["[STATUS] == 200", "[BODY].status == UP"], **fast},
+            {"id": "login-journey", "component": "web", "type": "journey", **fast,
+             "steps": [
+                 {"name": "login", "method": "POST", "url": f"{base}/login",
+                  "form": {"user": "probe", "password": "demo"}, "conditions": ["[STATUS] == 302"]},
+                 {"name": "dashboard", "url": f"{base}/dashboard",
+                  "conditions": ["[STATUS] == 200", "[BODY] == pat(*Balance*)"]},
+             ]},
+            {"id": "app-api", "component": "app", "type": "http", "url": f"{base}/app/health",
+             "conditions": ["[STATUS] == 200"], **fast},
+            {"id": "mfa-api", "component": "mfa", "type": "http", "url": f"{base}/mfa/health",
+             "conditions": ["[STATUS] == 200", "[RESPONSE_TIME] < 800"], **fast},
+            {"id": "ivr", "component": "phone", "type": "tcp", "host": "127.0.0.1",
+             "port": estate.phone_port, **fast},
+            {"id": "payments-api", "component": "payments", "type": "http",
+             "url": f"{base}/payments/health", "conditions": ["[STATUS] == 200"], **fast},
+        ],
+        "channels": {"alerts": {}, "incidents": {}, "managers": {}, "comms": {}},
+    }
+    return parse_config(raw, "<demo>")
+
+
+async def run_demo(settings: Settings, duration: float | None = None) -> int:
+    estate = Estate()
+    await estate.start()
+    config = demo_config(estate)
+    # The demo is self-contained: the console and the embedded store, whatever the environment.
+    settings = settings.model_copy(
+        update={"redis_url": None, "slack_bot_token": None, "port": 0, "host": "127.0.0.1"}
+    )
+    runtime = Runtime(settings, config, first_run_within=timedelta(seconds=1))
+    say = _narrator()
+    say(f"simulated estate on 127.0.0.1:{estate.http_port}: web, app, phone, mfa, payments")
+    for line in runtime.describe():
+        say(line)
+    await runtime.start()
+    say(f"status server on http://127.0.0.1:{runtime.port} (/healthz, /readyz, /metrics)")
+    say(f"all services healthy; an outage starts in {OUTAGE_AT:.0f}s")
+    try:
+        await _script(estate, say, duration)
+    finally:
+        await runtime.stop()
+        await estate.stop()
+    return 0
+
+
+async def _script(estate: Estate, say: Any, duration: float | None) -> None:
+    from bot.cli import wait_for_signal
+
+    async def timeline() -> None:
+        await asyncio.sleep(OUTAGE_AT)
+        say("injecting the outage: dashboard 404 after login, app 503, mfa hangs, phone refuses")
+        await estate.break_()
+        await asyncio.sleep(RECOVERY_AT - OUTAGE_AT)
+        say("repairing every service")
+        await estate.repair()
+        await asyncio.sleep(1e9 if duration is None else max(0.0, duration - RECOVERY_AT))
+
+    story = asyncio.create_task(timeline())
+    signal_task = asyncio.create_task(wait_for_signal())
+    limit = None if duration is None else duration
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait({story, signal_task}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
+    for task in (story, signal_task):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _narrator() -> Any:
+    def say(text: str) -> None:
+        print(f"demo: {text}", file=sys.stderr, flush=True)
+
+    return say

@@ -1,0 +1,64 @@
+"""Prometheus metrics, on a registry of their own so several bots can live in one process (tests)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+_LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.checks_run = Counter(
+            "statusbot_checks_total", "Checks run, by check and result", ["check", "result"], registry=r
+        )
+        self.check_failures = Counter(
+            "statusbot_check_failures_total", "Failed check runs, by check", ["check"], registry=r
+        )
+        self.check_latency = Histogram(
+            "statusbot_check_duration_seconds",
+            "Check response time, by component",
+            ["component"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.schedule_lag = Histogram(
+            "statusbot_check_schedule_lag_seconds",
+            "How late a check started after its scheduled time",
+            buckets=_LAG_BUCKETS,
+            registry=r,
+        )
+        self.component_status = Gauge(
+            "statusbot_component_status",
+            "Component status: 0 operational, 1 under maintenance, 2 degraded, 3 partial, 4 major",
+            ["component"],
+            registry=r,
+        )
+        self.alerts_sent = Counter(
+            "statusbot_alerts_total", "Alert posts queued, by kind", ["kind"], registry=r
+        )
+        self.outbox_depth = Gauge(
+            "statusbot_outbox_depth", "Posts waiting in the outbox", registry=r
+        )
+        self.outbox_delivered = Counter(
+            "statusbot_outbox_delivered_total", "Posts delivered, by platform", ["platform"], registry=r
+        )
+        self.outbox_retries = Counter(
+            "statusbot_outbox_retries_total", "Delivery attempts that will be retried", ["platform"], registry=r
+        )
+        self.outbox_dead = Counter(
+            "statusbot_outbox_dead_total", "Posts set aside after a permanent error", ["platform"], registry=r
+        )
+        self.command_latency = Histogram(
+            "statusbot_command_duration_seconds",
+            "Time to answer a chat command, by platform",
+            ["platform"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,132 @@
+"""The monitor: runs every check on its schedule and turns results into component health.
+
+Each check is an APScheduler interval job whose first run is offset by a random phase within
+its interval (as Prometheus spreads scrapes), so 10,000 checks on 30 s arrive as a steady
+stream rather than a burst. A global semaphore caps concurrent probes and each probe has its
+own timeout, so a slow endpoint cannot starve the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.alerts import Alerter
+from bot.checks.probe import ProbeContext, run_check
+from bot.checks.result import CheckResult
+from bot.config import Check, Config
+from bot.health import CheckStates, health_of, in_maintenance
+from bot.history import History
+from bot.metrics import Metrics
+from bot.status import ComponentStatus
+from bot.store.keyvalue import KeyValue
+
+log = logging.getLogger(__name__)
+
+_HEALTH = "component:health"
+
+
+class Monitor:
+    def __init__(
+        self,
+        config: Config,
+        kv: KeyValue,
+        probe: ProbeContext,
+        alerter: Alerter,
+        metrics: Metrics,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.states = CheckStates(kv)
+        self.history = History(kv)
+        self._kv = kv
+        self._probe = probe
+        self._alerter = alerter
+        self._metrics = metrics
+        self._clock = clock
+        self._slots = asyncio.Semaphore(config.monitor.max_concurrency)
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    def schedule(self, scheduler: AsyncIOScheduler, *, first_run_within: timedelta | None = None) -> None:
+        """Add one interval job per check; the first runs land at random within `first_run_within`
+        (default: each check's interval)."""
+        now = datetime.now(UTC)
+        for check in self.config.checks:
+            spread = min(check.interval, first_run_within or check.interval)
+            start = now + timedelta(seconds=random.uniform(0, spread.total_seconds()))
+            scheduler.add_job(
+                self._run_scheduled,
+                IntervalTrigger(seconds=check.interval.total_seconds(), start_date=start),
+                args=[check, start],
+                id=f"check:{check.id}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(1, int(check.interval.total_seconds())),
+                replace_existing=True,
+            )
+
+    async def _run_scheduled(self, check: Check, start: datetime) -> None:
+        interval = check.interval.total_seconds()
+        elapsed = (datetime.now(UTC) - start).total_seconds()
+        self._metrics.schedule_lag.observe(max(0.0, elapsed - round(elapsed / interval) * interval))
+        try:
+            await self.run(check)
+        except Exception:
+            # A bug or a store outage must not kill the schedule: log it, try next interval.
+            log.exception("check %s could not be recorded", check.id)
+
+    async def run(self, check: Check) -> CheckResult:
+        """Probe once and record the result."""
+        async with self._slots:
+            result = await run_check(check, self._probe)
+        await self.record(check, result)
+        return result
+
+    async def run_all_once(self) -> list[CheckResult]:
+        """Every check once, concurrently (for `statusbot check`), without recording."""
+
+        async def probe(check: Check) -> CheckResult:
+            async with self._slots:
+                return await run_check(check, self._probe)
+
+        return list(await asyncio.gather(*(probe(check) for check in self.config.checks)))
+
+    async def record(self, check: Check, result: CheckResult) -> None:
+        outcome = "success" if result.success else "failure"
+        self._metrics.checks_run.labels(check.id, outcome).inc()
+        if not result.success:
+            self._metrics.check_failures.labels(check.id).inc()
+        self._metrics.check_latency.labels(check.component).observe(result.latency_ms / 1000)
+        await self.history.record(check.component, result)
+        component = check.component
+        async with self._locks[component]:
+            state = await self.states.get(check.id)
+            changed = state.observe(result, check.failure_threshold, check.success_threshold)
+            await self.states.put(check.id, state)
+            if not (changed or not state.healthy or self._alerter.needs_attention(component)):
+                return
+            states = {c.id: await self.states.get(c.id) for c in self.config.checks_of(component)}
+            health = health_of(self.config, component, states)
+            await self._kv.hset(_HEALTH, {component: health.value})
+            self._metrics.component_status.labels(component).set(health.rank)
+            await self._alerter.reconcile(
+                component,
+                health,
+                states,
+                maintenance=in_maintenance(self.config, component, self._clock()),
+            )
+
+    async def health(self) -> dict[str, ComponentStatus]:
+        """Each component's status from its checks (operational when never checked)."""
+        raw = await self._kv.hgetall(_HEALTH)
+        return {
+            c.id: ComponentStatus(raw.get(c.id, ComponentStatus.OPERATIONAL.value))
+            for c in self.config.components
+        }

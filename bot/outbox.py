@@ -1,0 +1,225 @@
+"""The outbox: every outgoing post is queued in the store and delivered, in order, until it lands.
+
+Posts are grouped in lanes (one per outage or incident): a lane is delivered strictly in order
+and a failing head blocks only its own lane, retried with backoff or after the platform's
+`Retry-After`. A post that starts a thread saves its message ID under a *ref*; later updates and
+replies name that ref and find the ID when they are delivered, so they can be queued before the
+first post has even gone out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from bot.chat.adapter import ChatAdapter, DeliveryError
+from bot.chat.message import Message
+from bot.metrics import Metrics
+from bot.store.keyvalue import KeyValue
+
+log = logging.getLogger(__name__)
+
+_LANES = "outbox:lanes"  # sorted set: lane -> when its head may next be tried (epoch seconds)
+_DEPTH = "outbox:depth"
+_DEAD = "outbox:dead"
+_MAX_BACKOFF = 300.0
+_MAX_DEAD = 1000
+
+
+class Delivery(BaseModel):
+    """One post, update or thread reply waiting to be delivered."""
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    lane: str
+    platform: str
+    channel: str
+    op: Literal["post", "update", "reply"] = "post"
+    message: Message
+    ref: str | None = None  # post: save the message ID under this; update: the message to edit
+    thread_ref: str | None = None  # reply: the ref of the thread's first message
+    attempts: int = 0
+    created_at: float = Field(default_factory=time.time)
+    last_error: str | None = None
+
+
+class Outbox:
+    def __init__(
+        self,
+        kv: KeyValue,
+        adapters: Mapping[str, ChatAdapter],
+        metrics: Metrics,
+        *,
+        clock: Callable[[], float] = time.time,
+        concurrency: int = 8,
+    ) -> None:
+        self._kv = kv
+        self._adapters = adapters
+        self._metrics = metrics
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._busy: set[str] = set()
+        self._slots = asyncio.Semaphore(concurrency)
+
+    @property
+    def platforms(self) -> set[str]:
+        return set(self._adapters)
+
+    async def enqueue(self, delivery: Delivery) -> None:
+        # Push before scheduling the lane: a worker that finds the lane empty re-checks
+        # after removing it (see _finish_head), so no delivery is ever stranded.
+        await self._kv.rpush(_lane_key(delivery.lane), delivery.model_dump_json())
+        await self._kv.incr(_DEPTH)
+        await self._kv.zadd(_LANES, {delivery.lane: self._clock()}, nx=True)
+        self._wake.set()
+
+    async def depth(self) -> int:
+        return int(await self._kv.get(_DEPTH) or 0)
+
+    async def message_id(self, ref: str, platform: str, channel: str) -> str | None:
+        return await self._kv.hget(_ref_key(ref), f"{platform}:{channel}")
+
+    async def dead_letters(self) -> list[Delivery]:
+        return [Delivery.model_validate_json(raw) for raw in await self._kv.lrange(_DEAD, 0, -1)]
+
+    async def run(self, poll_interval: float = 1.0) -> None:
+        """Deliver until cancelled."""
+        tasks: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                self._wake.clear()
+                self._metrics.outbox_depth.set(await self.depth())
+                for lane in await self._due_lanes():
+                    if lane in self._busy:
+                        continue
+                    self._busy.add(lane)
+                    task = asyncio.create_task(self._drain_lane(lane))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=poll_interval)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def drain(self) -> int:
+        """Deliver everything due now, lane by lane; return how many were delivered (for tests)."""
+        delivered = 0
+        for lane in await self._due_lanes():
+            delivered += await self._drain_lane(lane, track=False)
+        return delivered
+
+    async def _due_lanes(self) -> list[str]:
+        due = await self._kv.zrangebyscore(_LANES, 0, self._clock(), limit=500)
+        return [lane for lane, _ in due]
+
+    async def _drain_lane(self, lane: str, track: bool = True) -> int:
+        delivered = 0
+        try:
+            async with self._slots:
+                while True:
+                    raw = await self._kv.lindex(_lane_key(lane), 0)
+                    if raw is None:
+                        await self._forget_lane_if_empty(lane)
+                        return delivered
+                    delivery = Delivery.model_validate_json(raw)
+                    if not await self._attempt(delivery):
+                        return delivered
+                    delivered += 1
+        except Exception:
+            # A store hiccup: leave the lane as it is; the next pass tries again.
+            log.exception("outbox lane %s failed", lane)
+            return delivered
+        finally:
+            if track:
+                self._busy.discard(lane)
+
+    async def _attempt(self, delivery: Delivery) -> bool:
+        """Try the lane's head once; True when the lane may move on."""
+        adapter = self._adapters.get(delivery.platform)
+        if adapter is None:
+            await self._set_aside(delivery, f"no {delivery.platform} adapter is configured")
+            return True
+        try:
+            await self._deliver(adapter, delivery)
+        except DeliveryError as exc:
+            if exc.permanent:
+                await self._set_aside(delivery, exc.reason)
+                return True
+            await self._retry_later(delivery, exc)
+            return False
+        await self._finish_head(delivery)
+        self._metrics.outbox_delivered.labels(delivery.platform).inc()
+        return True
+
+    async def _deliver(self, adapter: ChatAdapter, delivery: Delivery) -> None:
+        channel, message = delivery.channel, delivery.message
+        if delivery.op == "update" and delivery.ref:
+            message_id = await self.message_id(delivery.ref, adapter.platform, channel)
+            if message_id is not None:
+                await adapter.update(channel, message_id, message)
+                return
+            # The original never landed (set aside): say it now rather than lose it.
+        thread = None
+        if delivery.op == "reply" and delivery.thread_ref:
+            thread = await self.message_id(delivery.thread_ref, adapter.platform, channel)
+        message_id = await adapter.post(channel, message, thread=thread)
+        if delivery.ref and delivery.op != "reply":
+            await self._kv.hset(_ref_key(delivery.ref), {f"{adapter.platform}:{channel}": message_id})
+
+    async def _finish_head(self, delivery: Delivery) -> None:
+        await self._kv.lpop(_lane_key(delivery.lane))
+        await self._kv.incr(_DEPTH, -1)
+
+    async def _forget_lane_if_empty(self, lane: str) -> None:
+        await self._kv.zrem(_LANES, lane)
+        # An enqueue may have slipped in between the empty read and the removal.
+        if await self._kv.llen(_lane_key(lane)):
+            await self._kv.zadd(_LANES, {lane: self._clock()}, nx=True)
+
+    async def _retry_later(self, delivery: Delivery, error: DeliveryError) -> None:
+        attempts = delivery.attempts + 1
+        backoff = min(_MAX_BACKOFF, 2.0 ** (attempts - 1)) * random.uniform(0.8, 1.2)
+        delay = max(backoff, error.retry_after or 0.0)
+        updated = delivery.model_copy(update={"attempts": attempts, "last_error": error.reason})
+        await self._kv.lset(_lane_key(delivery.lane), 0, updated.model_dump_json())
+        await self._kv.zadd(_LANES, {delivery.lane: self._clock() + delay})
+        self._metrics.outbox_retries.labels(delivery.platform).inc()
+        log.warning(
+            "delivery to %s %s failed (%s); attempt %d, retrying in %.1fs",
+            delivery.platform,
+            delivery.channel,
+            error.reason,
+            attempts,
+            delay,
+        )
+
+    async def _set_aside(self, delivery: Delivery, reason: str) -> None:
+        log.error(
+            "delivery to %s %s set aside: %s (%s)",
+            delivery.platform,
+            delivery.channel,
+            reason,
+            delivery.message.text,
+        )
+        dead = delivery.model_copy(update={"last_error": reason})
+        await self._kv.lpush(_DEAD, dead.model_dump_json())
+        await self._kv.ltrim(_DEAD, 0, _MAX_DEAD - 1)
+        self._metrics.outbox_dead.labels(delivery.platform).inc()
+        await self._finish_head(delivery)
+
+
+def _lane_key(lane: str) -> str:
+    return f"outbox:lane:{lane}"
+
+
+def _ref_key(ref: str) -> str:
+    return f"ref:{ref}"

@@ -1,0 +1,154 @@
+"""Wiring: builds the store, chat adapters, outbox, monitor and HTTP server, and runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TextIO
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.alerts import Alerter
+from bot.chat.adapter import ChatAdapter
+from bot.chat.console import ConsoleAdapter
+from bot.chat.poster import Poster
+from bot.chat.slack import SlackAdapter
+from bot.checks.probe import ProbeContext, build_ssl_context, make_http_client
+from bot.config import Config
+from bot.leader import LeaderLease
+from bot.metrics import Metrics
+from bot.monitor import Monitor
+from bot.outbox import Outbox
+from bot.settings import Settings
+from bot.store import open_keyvalue
+from bot.store.keyvalue import KeyValue
+from bot.web import create_web_app
+
+log = logging.getLogger(__name__)
+
+
+def build_adapters(settings: Settings, console: TextIO | None = None) -> dict[str, ChatAdapter]:
+    """Slack when it has a token; the console when no chat platform is configured."""
+    adapters: dict[str, ChatAdapter] = {}
+    if settings.slack_bot_token is not None:
+        adapters["slack"] = SlackAdapter.create(
+            settings.slack_bot_token.get_secret_value(),
+            settings.slack_api_url,
+            build_ssl_context(settings.ssl_cert_file),
+        )
+    if not adapters:
+        adapters["console"] = ConsoleAdapter(console)
+    return adapters
+
+
+class Runtime:
+    """One statusbot process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        config: Config,
+        *,
+        kv: KeyValue | None = None,
+        adapters: Mapping[str, ChatAdapter] | None = None,
+        console: TextIO | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        lease_ttl: timedelta = timedelta(seconds=15),
+        first_run_within: timedelta | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.console = console or sys.stdout
+        self.kv = kv or open_keyvalue(
+            settings.redis_url.get_secret_value() if settings.redis_url else None,
+            settings.redis_prefix,
+        )
+        self.metrics = Metrics()
+        self.adapters = dict(adapters) if adapters is not None else build_adapters(settings, console)
+        self.outbox = Outbox(self.kv, self.adapters, self.metrics)
+        self.poster = Poster(config, self.outbox)
+        self.alerter = Alerter(config, self.kv, self.poster, self.metrics, clock)
+        ssl_context = build_ssl_context(settings.ssl_cert_file)
+        self.http = make_http_client(ssl_context, max_connections=config.monitor.max_concurrency)
+        self.probe = ProbeContext(http=self.http, ssl_context=ssl_context)
+        self.monitor = Monitor(config, self.kv, self.probe, self.alerter, self.metrics, clock)
+        self.lease = LeaderLease(self.kv, ttl=lease_ttl)
+        self.web_app: web.Application = create_web_app(self.kv, self.metrics)
+        self._first_run_within = first_run_within
+        self._runner: web.AppRunner | None = None
+        self._scheduler: AsyncIOScheduler | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._leader_tasks: list[asyncio.Task[None]] = []
+        self.port: int | None = None
+
+    def describe(self) -> list[str]:
+        """What a person starting the bot should know, one line each."""
+        lines = []
+        if self.kv.name == "embedded":
+            lines.append(
+                "store: embedded in-process store (REDIS_URL is not set; state is lost on exit)"
+            )
+        else:
+            lines.append(f"store: Redis, keys under {self.settings.redis_prefix!r}")
+        platforms = ", ".join(sorted(self.adapters))
+        lines.append(f"chat: {platforms}")
+        lines.append(
+            f"checks: {len(self.config.checks)} on {len(self.config.components)} components"
+        )
+        return lines
+
+    async def start(self, *, serve_http: bool = True) -> None:
+        if not await self.kv.ping():
+            raise RuntimeError(f"the {self.kv.name} store does not answer")
+        await self.alerter.load()
+        if serve_http:
+            self._runner = web.AppRunner(self.web_app, access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
+            await site.start()
+            self.port = _bound_port(self._runner)
+            log.info("listening on http://%s:%s", self.settings.host, self.port)
+        self._tasks.append(asyncio.create_task(self.lease.run(self._lead, self._step_down)))
+
+    async def _lead(self) -> None:
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self.monitor.schedule(self._scheduler, first_run_within=self._first_run_within)
+        self._scheduler.start()
+        self._leader_tasks.append(asyncio.create_task(self.outbox.run()))
+
+    async def _step_down(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        await _cancel(self._leader_tasks)
+
+    async def stop(self) -> None:
+        await _cancel(self._tasks)
+        await self._step_down()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.http.aclose()
+        for adapter in self.adapters.values():
+            await adapter.aclose()
+        await self.kv.close()
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    tasks.clear()
+
+
+def _bound_port(runner: web.AppRunner) -> int | None:
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return None

@@ -1,0 +1,45 @@
+"""The process environment (SPEC.md "Environment"), read with pydantic-settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    config_path: Path = Field(Path("statusbot.yaml"), validation_alias="STATUSBOT_CONFIG")
+    redis_url: SecretStr | None = Field(None, validation_alias="REDIS_URL")
+    redis_prefix: str = Field("statusbot:", validation_alias="STATUSBOT_REDIS_PREFIX")
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+
+    teams_app_id: str | None = Field(None, validation_alias="TEAMS_APP_ID")
+    teams_app_password: SecretStr | None = Field(None, validation_alias="TEAMS_APP_PASSWORD")
+    teams_openid_metadata_url: str = Field(
+        "https://login.botframework.com/v1/.well-known/openidconfiguration",
+        validation_alias="TEAMS_OPENID_METADATA_URL",
+    )
+    teams_login_url: str = Field(
+        "https://login.microsoftonline.com/botframework.com", validation_alias="TEAMS_LOGIN_URL"
+    )
+
+    host: str = Field("0.0.0.0", validation_alias="STATUSBOT_HOST")
+    port: int = Field(3000, validation_alias="PORT")
+    alertmanager_token: SecretStr | None = Field(None, validation_alias="ALERTMANAGER_TOKEN")
+    public_url: str = Field("http://localhost:3000", validation_alias="STATUSBOT_PUBLIC_URL")
+
+    # Outgoing HTTPS trusts these CA bundles when set (corporate CAs, tests).
+    ssl_cert_file: Path | None = Field(
+        None, validation_alias=AliasChoices("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+    )
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None

@@ -1,0 +1,1 @@
+"""Where chat input enters: the command grammar, parsed once, then calls into bot/."""

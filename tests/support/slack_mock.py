@@ -1,0 +1,100 @@
+"""A mock of Slack's Web API, served over real HTTP on a loopback port."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class _Failure:
+    status: int
+    error: str
+    retry_after: float | None
+
+
+@dataclass
+class MockSlack:
+    """Records every Web API call; answers like Slack; can be told to fail the next calls."""
+
+    calls: list[Call] = field(default_factory=list)
+    url: str = ""
+    _failures: dict[str, list[_Failure]] = field(default_factory=dict)
+    _runner: web.AppRunner | None = None
+    _ts: Any = field(default_factory=lambda: itertools.count(1))
+
+    async def start(self) -> MockSlack:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}/api/"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def fail_next(
+        self, method: str, *, status: int = 429, error: str = "ratelimited",
+        retry_after: float | None = 1, times: int = 1,
+    ) -> None:
+        self._failures.setdefault(method, []).extend(
+            _Failure(status, error, retry_after) for _ in range(times)
+        )
+
+    def posts(self, channel: str | None = None) -> list[Call]:
+        """chat.postMessage calls that succeeded, optionally to one channel."""
+        return [
+            c for c in self.calls
+            if c.method == "chat.postMessage" and (channel is None or c.args.get("channel") == channel)
+            and not c.args.get("_failed")
+        ]
+
+    def texts(self, method: str = "chat.postMessage") -> list[str]:
+        return [c.args["text"] for c in self.calls if c.method == method and not c.args.get("_failed")]
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.content_type == "application/json":
+            args = await request.json()
+        else:
+            args = dict(await request.post())
+            for key in ("blocks", "view"):
+                if isinstance(args.get(key), str):
+                    args[key] = json.loads(args[key])
+        call = Call(method, args)
+        self.calls.append(call)
+        pending = self._failures.get(method)
+        if pending:
+            failure = pending.pop(0)
+            call.args["_failed"] = True
+            headers = {"Retry-After": str(int(failure.retry_after))} if failure.retry_after else {}
+            return web.json_response(
+                {"ok": False, "error": failure.error}, status=failure.status, headers=headers
+            )
+        return web.json_response(self._answer(method, args))
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "chat.postMessage":
+            ts = f"1700000000.{next(self._ts):06d}"
+            return {"ok": True, "channel": args.get("channel"), "ts": ts,
+                    "message": {"text": args.get("text"), "ts": ts}}
+        if method == "chat.update":
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+        if method == "auth.test":
+            return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}
+        return {"ok": True}

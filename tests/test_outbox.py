@@ -1,0 +1,132 @@
+"""The outbox: ordered per lane, retried with backoff and Retry-After, persistent, never lost."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.chat.message import Message
+from bot.chat.slack import SlackAdapter
+from bot.metrics import Metrics
+from bot.outbox import Delivery, Outbox
+from bot.store.keyvalue import KeyValue
+from tests.support.slack_mock import MockSlack
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[MockSlack]:
+    server = await MockSlack().start()
+    yield server
+    await server.stop()
+
+
+def make_outbox(kv: KeyValue, slack: MockSlack, clock: Clock) -> Outbox:
+    return Outbox(kv, {"slack": SlackAdapter.create("xoxb-test", slack.url, None)}, Metrics(), clock=clock)
+
+
+def post(lane: str, text: str, **kwargs: object) -> Delivery:
+    return Delivery(lane=lane, platform="slack", channel="C1", message=Message(text=text), **kwargs)  # type: ignore[arg-type]
+
+
+async def test_a_failing_head_blocks_only_its_own_lane(kv: KeyValue, slack: MockSlack) -> None:
+    clock = Clock()
+    outbox = make_outbox(kv, slack, clock)
+    slack.fail_next("chat.postMessage", status=503, error="service_unavailable", retry_after=None)
+    await outbox.enqueue(post("a", "a1"))
+    await outbox.enqueue(post("a", "a2"))
+    await outbox.enqueue(post("b", "b1"))
+
+    await outbox.drain()
+    assert slack.texts() == ["b1"]
+
+    clock.now += 5
+    await outbox.drain()
+    assert slack.texts() == ["b1", "a1", "a2"]
+    assert await outbox.depth() == 0
+
+
+async def test_permanent_errors_are_set_aside_and_the_lane_moves_on(
+    kv: KeyValue, slack: MockSlack
+) -> None:
+    outbox = make_outbox(kv, slack, Clock())
+    slack.fail_next("chat.postMessage", status=200, error="channel_not_found", retry_after=None)
+    await outbox.enqueue(post("a", "lost"))
+    await outbox.enqueue(post("a", "next"))
+
+    await outbox.drain()
+
+    assert slack.texts() == ["next"]
+    dead = await outbox.dead_letters()
+    assert [d.message.text for d in dead] == ["lost"]
+    assert dead[0].last_error == "Slack refused the post: channel_not_found"
+
+
+async def test_updates_and_replies_find_the_thread_by_ref(kv: KeyValue, slack: MockSlack) -> None:
+    outbox = make_outbox(kv, slack, Clock())
+    await outbox.enqueue(post("a", "root", ref="outage:1"))
+    await outbox.enqueue(post("a", "root edited", op="update", ref="outage:1"))
+    await outbox.enqueue(post("a", "in thread", op="reply", thread_ref="outage:1"))
+
+    await outbox.drain()
+
+    root_ts = await outbox.message_id("outage:1", "slack", "C1")
+    assert root_ts is not None
+    update = next(c for c in slack.calls if c.method == "chat.update")
+    assert update.args["ts"] == root_ts
+    reply = slack.posts()[-1]
+    assert (reply.args["text"], reply.args["thread_ts"]) == ("in thread", root_ts)
+
+
+async def test_queued_posts_survive_a_restart(kv: KeyValue, slack: MockSlack) -> None:
+    clock = Clock()
+    slack.fail_next("chat.postMessage", times=3, retry_after=1)
+    first = make_outbox(kv, slack, clock)
+    await first.enqueue(post("a", "one"))
+    await first.enqueue(post("a", "two"))
+    await first.drain()
+    assert slack.texts() == []
+
+    clock.now += 10
+    restarted = make_outbox(kv, slack, clock)
+    for _ in range(3):
+        await restarted.drain()
+        clock.now += 10
+
+    assert slack.texts() == ["one", "two"]
+
+
+async def test_the_worker_delivers_as_soon_as_something_is_queued(
+    kv: KeyValue, slack: MockSlack
+) -> None:
+    outbox = Outbox(kv, {"slack": SlackAdapter.create("xoxb-test", slack.url, None)}, Metrics())
+    worker = asyncio.create_task(outbox.run(poll_interval=5))
+    try:
+        await outbox.enqueue(post("a", "hello"))
+        for _ in range(100):
+            if slack.texts():
+                break
+            await asyncio.sleep(0.02)
+        assert slack.texts() == ["hello"]
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+
+
+async def test_mentions_in_text_cannot_ping(kv: KeyValue, slack: MockSlack) -> None:
+    outbox = make_outbox(kv, slack, Clock())
+    await outbox.enqueue(post("a", "<!channel> @here is <https://evil|a link>"))
+    await outbox.drain()
+    text = slack.texts()[0]
+    assert "<!channel>" not in text
+    assert "@here" not in text
+    assert "<https" not in text
