@@ -108,8 +108,10 @@ class Alerter:
         if health.is_outage and not maintenance:
             if outage is None:
                 await self._start(component_id, health, failing, states, now)
-            elif not outage.posted and flapping is None:
-                await self._announce(outage, health, failing, states, now)
+            elif not outage.posted:
+                # Held back while flapping or silenced; announced once neither holds.
+                if flapping is None and await self.silenced_until(component_id) is None:
+                    await self._announce(outage, health, failing, states, now)
             else:
                 await self._follow(outage, health, failing, states, now)
         elif not health.is_outage and outage is not None:
@@ -171,7 +173,12 @@ class Alerter:
         states: dict[str, CheckState],
         now: datetime,
     ) -> None:
-        outage.status, outage.failing, outage.posted, outage.refreshed_at = health, failing, True, now
+        outage.status, outage.failing, outage.posted, outage.refreshed_at = (
+            health,
+            failing,
+            True,
+            now,
+        )
         await self._save(outage)
         await self._poster.post(
             "alerts", self.render_outage(outage, states), lane=_lane(outage), ref=outage.ref
@@ -206,7 +213,9 @@ class Alerter:
             text = f"Still {health.label.lower()}: {name} ({self._cause(failing, states)})"
         else:
             return
-        await self._poster.reply("alerts", Message(text=text), lane=_lane(outage), thread_ref=outage.ref)
+        await self._poster.reply(
+            "alerts", Message(text=text), lane=_lane(outage), thread_ref=outage.ref
+        )
         self._metrics.alerts_sent.labels("update").inc()
 
     async def _recover(self, outage: Outage, now: datetime, flapping: Flapping | None) -> None:
@@ -247,7 +256,9 @@ class Alerter:
         if flapping is not None:
             flapping.last_change = now
         elif len(recent) >= self._config.monitor.flap_threshold:
-            flapping = Flapping(since=now, last_change=now, ref=f"flap:{component_id}:{int(now.timestamp())}")
+            flapping = Flapping(
+                since=now, last_change=now, ref=f"flap:{component_id}:{int(now.timestamp())}"
+            )
             name = self._name(component_id)
             text = f"Flapping: {name} ({len(recent)} outages in {format_duration(window)})"
             message = Message(
@@ -259,7 +270,9 @@ class Alerter:
                     f"{format_duration(window)}.",
                 ),
             )
-            await self._poster.post("alerts", message, lane=f"outage:{component_id}", ref=flapping.ref)
+            await self._poster.post(
+                "alerts", message, lane=f"outage:{component_id}", ref=flapping.ref
+            )
             self._metrics.alerts_sent.labels("flapping").inc()
         else:
             return None
@@ -320,7 +333,9 @@ class Alerter:
             fields=tuple(fields),
             context=f"Outage {outage.id} · times in {self._config.timezone}",
             actions=(
-                Action(action_id=DECLARE_ACTION, label="Declare incident", value=value, style="primary"),
+                Action(
+                    action_id=DECLARE_ACTION, label="Declare incident", value=value, style="primary"
+                ),
                 Action(action_id=ACKNOWLEDGE_ACTION, label="Acknowledge", value=value),
                 Action(action_id=SILENCE_ACTION, label="Silence 1h", value=value, style="danger"),
             ),

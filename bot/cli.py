@@ -73,9 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--config", help="YAML config file (default: $STATUSBOT_CONFIG)")
     demo = commands.add_parser("demo", help="a self-contained demo with a simulated outage")
-    demo.add_argument(
-        "--duration", type=float, default=None, help="stop after this many seconds"
-    )
+    demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     return parser
 
 
@@ -150,8 +148,10 @@ def format_results(config: Config, results: list[CheckResult]) -> str:
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]
-             for row in rows]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]
+        for row in rows
+    ]
     failed = sum(1 for r in results if not r.success)
     lines.append(f"{len(results) - failed} passed, {failed} failed")
     return "\n".join(line.rstrip() for line in lines) + "\n"

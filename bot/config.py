@@ -210,19 +210,23 @@ class Roles(_Model):
 Severity = Literal["sev1", "sev2", "sev3", "sev4"]
 
 
+def _default_reminders() -> dict[Severity, timedelta]:
+    return {
+        "sev1": timedelta(minutes=30),
+        "sev2": timedelta(hours=1),
+        "sev3": timedelta(hours=4),
+        "sev4": timedelta(days=1),
+    }
+
+
+def _default_deadlines() -> dict[Severity, timedelta]:
+    return {"sev1": timedelta(minutes=15), "sev2": timedelta(minutes=30)}
+
+
 class IncidentSettings(_Model):
     create_channel: bool = False
-    update_reminder: dict[Severity, Duration] = Field(
-        default_factory=lambda: {
-            "sev1": timedelta(minutes=30),
-            "sev2": timedelta(hours=1),
-            "sev3": timedelta(hours=4),
-            "sev4": timedelta(days=1),
-        }
-    )
-    statement_deadline: dict[Severity, Duration] = Field(
-        default_factory=lambda: {"sev1": timedelta(minutes=15), "sev2": timedelta(minutes=30)}
-    )
+    update_reminder: dict[Severity, Duration] = Field(default_factory=_default_reminders)
+    statement_deadline: dict[Severity, Duration] = Field(default_factory=_default_deadlines)
     summary_interval: Duration = timedelta(minutes=30)
 
 
@@ -408,7 +412,9 @@ def _issue_from_pydantic(file: str, error: Any) -> ConfigIssue:
     elif kind == "missing":
         message = "required key is missing"
     elif kind == "union_tag_invalid":
-        message = f"unknown check type {error['input'].get('type')!r}; expected http, tcp, tls or journey"
+        message = (
+            f"unknown check type {error['input'].get('type')!r}; expected http, tcp, tls or journey"
+        )
     elif kind == "union_tag_not_found":
         message = "a check needs a type: http, tcp, tls or journey"
     elif kind == "literal_error":
@@ -455,7 +461,8 @@ def _cross_reference(config: Config, file: str) -> Iterable[ConfigIssue]:
                 yield ConfigIssue(
                     file,
                     f"maintenance[{i}].components[{j}]",
-                    f"unknown component {component_id!r}; expected one of {_listing(component_ids)}",
+                    f"unknown component {component_id!r}; "
+                    f"expected one of {_listing(component_ids)}",
                 )
 
 

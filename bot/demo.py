@@ -107,36 +107,89 @@ class Estate:
 
 def demo_config(estate: Estate) -> Config:
     base = f"http://127.0.0.1:{estate.http_port}"
-    fast: dict[str, Any] = {"interval": "2s", "timeout": "1s", "failure_threshold": 2,
-                            "success_threshold": 2}
+    fast: dict[str, Any] = {
+        "interval": "2s",
+        "timeout": "1s",
+        "failure_threshold": 2,
+        "success_threshold": 2,
+    }
     raw: dict[str, Any] = {
         "timezone": "Europe/Rome",
         "languages": ["en", "it"],
         "components": [
-            {"id": "web", "name": {"en": "online account services", "it": "servizi online del conto"}},
+            {
+                "id": "web",
+                "name": {"en": "online account services", "it": "servizi online del conto"},
+            },
             {"id": "app", "name": {"en": "mobile app", "it": "app mobile"}},
             {"id": "phone", "name": {"en": "phone services", "it": "servizi telefonici"}},
-            {"id": "mfa", "name": {"en": "two-step verification", "it": "verifica in due passaggi"}},
+            {
+                "id": "mfa",
+                "name": {"en": "two-step verification", "it": "verifica in due passaggi"},
+            },
             {"id": "payments", "name": {"en": "card payments", "it": "pagamenti con carta"}},
         ],
         "checks": [
-            {"id": "web-home", "component": "web", "type": "http", "url": f"{base}/web/health",
-             "conditions": ["[STATUS] == 200", "[BODY].status == UP"], **fast},
-            {"id": "login-journey", "component": "web", "type": "journey", **fast,
-             "steps": [
-                 {"name": "login", "method": "POST", "url": f"{base}/login",
-                  "form": {"user": "probe", "password": "demo"}, "conditions": ["[STATUS] == 302"]},
-                 {"name": "dashboard", "url": f"{base}/dashboard",
-                  "conditions": ["[STATUS] == 200", "[BODY] == pat(*Balance*)"]},
-             ]},
-            {"id": "app-api", "component": "app", "type": "http", "url": f"{base}/app/health",
-             "conditions": ["[STATUS] == 200"], **fast},
-            {"id": "mfa-api", "component": "mfa", "type": "http", "url": f"{base}/mfa/health",
-             "conditions": ["[STATUS] == 200", "[RESPONSE_TIME] < 800"], **fast},
-            {"id": "ivr", "component": "phone", "type": "tcp", "host": "127.0.0.1",
-             "port": estate.phone_port, **fast},
-            {"id": "payments-api", "component": "payments", "type": "http",
-             "url": f"{base}/payments/health", "conditions": ["[STATUS] == 200"], **fast},
+            {
+                "id": "web-home",
+                "component": "web",
+                "type": "http",
+                "url": f"{base}/web/health",
+                "conditions": ["[STATUS] == 200", "[BODY].status == UP"],
+                **fast,
+            },
+            {
+                "id": "login-journey",
+                "component": "web",
+                "type": "journey",
+                **fast,
+                "steps": [
+                    {
+                        "name": "login",
+                        "method": "POST",
+                        "url": f"{base}/login",
+                        "form": {"user": "probe", "password": "demo"},
+                        "conditions": ["[STATUS] == 302"],
+                    },
+                    {
+                        "name": "dashboard",
+                        "url": f"{base}/dashboard",
+                        "conditions": ["[STATUS] == 200", "[BODY] == pat(*Balance*)"],
+                    },
+                ],
+            },
+            {
+                "id": "app-api",
+                "component": "app",
+                "type": "http",
+                "url": f"{base}/app/health",
+                "conditions": ["[STATUS] == 200"],
+                **fast,
+            },
+            {
+                "id": "mfa-api",
+                "component": "mfa",
+                "type": "http",
+                "url": f"{base}/mfa/health",
+                "conditions": ["[STATUS] == 200", "[RESPONSE_TIME] < 800"],
+                **fast,
+            },
+            {
+                "id": "ivr",
+                "component": "phone",
+                "type": "tcp",
+                "host": "127.0.0.1",
+                "port": estate.phone_port,
+                **fast,
+            },
+            {
+                "id": "payments-api",
+                "component": "payments",
+                "type": "http",
+                "url": f"{base}/payments/health",
+                "conditions": ["[STATUS] == 200"],
+                **fast,
+            },
         ],
         "channels": {"alerts": {}, "incidents": {}, "managers": {}, "comms": {}},
     }

@@ -18,7 +18,24 @@ from bot.store.keyvalue import KeyValue
 
 # Upper bounds (ms) of the latency buckets; the last one catches everything slower.
 LATENCY_BOUNDS_MS = (
-    10, 25, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000, 30000, 60000,
+    10,
+    25,
+    50,
+    75,
+    100,
+    150,
+    200,
+    300,
+    500,
+    750,
+    1000,
+    1500,
+    2000,
+    3000,
+    5000,
+    10000,
+    30000,
+    60000,
 )
 _HOUR_TTL = int(timedelta(days=8).total_seconds())
 _DAY_TTL = int(timedelta(days=91).total_seconds())

@@ -1,4 +1,4 @@
-"""Prometheus metrics, on a registry of their own so several bots can live in one process (tests)."""
+"""Prometheus metrics, on a registry per bot so several can share one process (tests)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.checks_run = Counter(
-            "statusbot_checks_total", "Checks run, by check and result", ["check", "result"], registry=r
+            "statusbot_checks_total",
+            "Checks run, by check and result",
+            ["check", "result"],
+            registry=r,
         )
         self.check_failures = Counter(
             "statusbot_check_failures_total", "Failed check runs, by check", ["check"], registry=r
@@ -44,13 +47,22 @@ class Metrics:
             "statusbot_outbox_depth", "Posts waiting in the outbox", registry=r
         )
         self.outbox_delivered = Counter(
-            "statusbot_outbox_delivered_total", "Posts delivered, by platform", ["platform"], registry=r
+            "statusbot_outbox_delivered_total",
+            "Posts delivered, by platform",
+            ["platform"],
+            registry=r,
         )
         self.outbox_retries = Counter(
-            "statusbot_outbox_retries_total", "Delivery attempts that will be retried", ["platform"], registry=r
+            "statusbot_outbox_retries_total",
+            "Delivery attempts that will be retried",
+            ["platform"],
+            registry=r,
         )
         self.outbox_dead = Counter(
-            "statusbot_outbox_dead_total", "Posts set aside after a permanent error", ["platform"], registry=r
+            "statusbot_outbox_dead_total",
+            "Posts set aside after a permanent error",
+            ["platform"],
+            registry=r,
         )
         self.command_latency = Histogram(
             "statusbot_command_duration_seconds",

@@ -54,7 +54,9 @@ class Monitor:
         self._slots = asyncio.Semaphore(config.monitor.max_concurrency)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    def schedule(self, scheduler: AsyncIOScheduler, *, first_run_within: timedelta | None = None) -> None:
+    def schedule(
+        self, scheduler: AsyncIOScheduler, *, first_run_within: timedelta | None = None
+    ) -> None:
         """Add one interval job per check; the first runs land at random within `first_run_within`
         (default: each check's interval)."""
         now = datetime.now(UTC)

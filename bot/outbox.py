@@ -91,7 +91,7 @@ class Outbox:
 
     async def run(self, poll_interval: float = 1.0) -> None:
         """Deliver until cancelled."""
-        tasks: set[asyncio.Task[None]] = set()
+        tasks: set[asyncio.Task[int]] = set()
         try:
             while True:
                 self._wake.clear()
@@ -173,7 +173,9 @@ class Outbox:
             thread = await self.message_id(delivery.thread_ref, adapter.platform, channel)
         message_id = await adapter.post(channel, message, thread=thread)
         if delivery.ref and delivery.op != "reply":
-            await self._kv.hset(_ref_key(delivery.ref), {f"{adapter.platform}:{channel}": message_id})
+            await self._kv.hset(
+                _ref_key(delivery.ref), {f"{adapter.platform}:{channel}": message_id}
+            )
 
     async def _finish_head(self, delivery: Delivery) -> None:
         await self._kv.lpop(_lane_key(delivery.lane))

@@ -69,7 +69,9 @@ class Runtime:
             settings.redis_prefix,
         )
         self.metrics = Metrics()
-        self.adapters = dict(adapters) if adapters is not None else build_adapters(settings, console)
+        self.adapters = (
+            dict(adapters) if adapters is not None else build_adapters(settings, console)
+        )
         self.outbox = Outbox(self.kv, self.adapters, self.metrics)
         self.poster = Poster(config, self.outbox)
         self.alerter = Alerter(config, self.kv, self.poster, self.metrics, clock)

@@ -62,8 +62,13 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def build_bot(kv: KeyValue, slack: MockSlack, http: httpx.AsyncClient, clock: Clock,
-              config: Config | None = None) -> Bot:
+def build_bot(
+    kv: KeyValue,
+    slack: MockSlack,
+    http: httpx.AsyncClient,
+    clock: Clock,
+    config: Config | None = None,
+) -> Bot:
     config = config or make_config()
     metrics = Metrics()
     adapter = SlackAdapter.create("xoxb-test", slack.url, None)
@@ -75,10 +80,10 @@ def build_bot(kv: KeyValue, slack: MockSlack, http: httpx.AsyncClient, clock: Cl
 
 
 @pytest.fixture
-async def bot(kv: KeyValue, slack: MockSlack, http: httpx.AsyncClient) -> AsyncIterator[Bot]:
+async def bot(kv: KeyValue, slack: MockSlack, http: httpx.AsyncClient) -> Bot:
     built = build_bot(kv, slack, http, Clock())
     await built.monitor._alerter.load()
-    yield built
+    return built
 
 
 async def test_one_alert_per_outage_with_the_one_line_text(bot: Bot) -> None:
@@ -96,7 +101,9 @@ async def test_one_alert_per_outage_with_the_one_line_text(bot: Bot) -> None:
     assert "[STATUS] (503) == 200" in blocks
     actions = next(b for b in posts[0].args["blocks"] if b["type"] == "actions")
     assert [e["text"]["text"] for e in actions["elements"]] == [
-        "Declare incident", "Acknowledge", "Silence 1h",
+        "Declare incident",
+        "Acknowledge",
+        "Silence 1h",
     ]
 
 
@@ -134,7 +141,9 @@ async def test_worse_impact_is_replied_and_the_root_updated(bot: Bot) -> None:
     for _ in range(3):
         await bot.feed(timeout("web-login", bot.clock.now))
         bot.clock.advance(seconds=30)
-    assert bot.slack.texts()[0].startswith("Partial outage: online account services (web-login: timed out")
+    assert bot.slack.texts()[0].startswith(
+        "Partial outage: online account services (web-login: timed out"
+    )
 
     await bot.fail("web-home", 3)
 

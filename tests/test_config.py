@@ -79,27 +79,45 @@ def test_the_spec_example_loads(tmp_path: Path) -> None:
 
 def problems(tmp_path: Path, text: str, environ: dict[str, str] | None = None) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        load_config(write(tmp_path, text), environ={"PROBE_PASSWORD": "x"} if environ is None else environ)
+        load_config(
+            write(tmp_path, text), environ={"PROBE_PASSWORD": "x"} if environ is None else environ
+        )
     return [str(issue) for issue in caught.value.issues]
 
 
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("interval: 30s", "interval: 30 seconds"), "checks[0].interval: '30 seconds' is not a duration"),
-        (("component: web\n    type: http", "component: webb\n    type: http"),
-         "checks[0].component: unknown component 'webb'; expected one of web, phone"),
+        (
+            ("interval: 30s", "interval: 30 seconds"),
+            "checks[0].interval: '30 seconds' is not a duration",
+        ),
+        (
+            ("component: web\n    type: http", "component: webb\n    type: http"),
+            "checks[0].component: unknown component 'webb'; expected one of web, phone",
+        ),
         (("timeout: 5s", "timeout: 5s\n    retries: 3"), "checks[0].retries: unknown key"),
         (('"[RESPONSE_TIME] < 2000"', '"[RESPONSE_TIME] <"'), "checks[0].conditions: condition 2"),
         (("type: tcp", "type: ftp"), "checks[2]: unknown check type 'ftp'"),
         (("impact: major_outage", "impact: total_outage"), "checks[0].impact: got 'total_outage'"),
         (("port: 5060", "port: 70000"), "checks[2].port"),
-        (("timezone: Europe/Rome", "timezone: Mars/Olympus"), "timezone: unknown time zone 'Mars/Olympus'"),
+        (
+            ("timezone: Europe/Rome", "timezone: Mars/Olympus"),
+            "timezone: unknown time zone 'Mars/Olympus'",
+        ),
         (("sev3: 4h", "sev5: 4h"), "incidents.update_reminder.sev5"),
-        (('it: "servizi telefonici"', 'de: "Telefon"'), "components[1].name: no name for configured language 'it'"),
-        (('end: "2026-12-01T03:00:00Z"', 'end: "2026-11-30T03:00:00Z"'), "maintenance[0]: end must be after start"),
-        (("url: https://www.example.com/health", "url: www.example.com/health"),
-         "checks[0].url: must start with http:// or https://"),
+        (
+            ('it: "servizi telefonici"', 'de: "Telefon"'),
+            "components[1].name: no name for configured language 'it'",
+        ),
+        (
+            ('end: "2026-12-01T03:00:00Z"', 'end: "2026-11-30T03:00:00Z"'),
+            "maintenance[0]: end must be after start",
+        ),
+        (
+            ("url: https://www.example.com/health", "url: www.example.com/health"),
+            "checks[0].url: must start with http:// or https://",
+        ),
     ],
 )
 def test_each_mistake_names_file_path_and_reason(
@@ -132,7 +150,8 @@ def test_invalid_yaml_and_missing_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("30s", 30), ("5m", 300), ("2h", 7200), ("1d", 86400), ("1h30m", 5400), ("250ms", 0.25)]
+    ("text", "seconds"),
+    [("30s", 30), ("5m", 300), ("2h", 7200), ("1d", 86400), ("1h30m", 5400), ("250ms", 0.25)],
 )
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text).total_seconds() == seconds
@@ -145,7 +164,8 @@ def test_bad_durations(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("seconds", "text"), [(45, "45s"), (42 * 60, "42m"), (3900, "1h 5m"), (7200, "2h"), (97200, "1d 3h")]
+    ("seconds", "text"),
+    [(45, "45s"), (42 * 60, "42m"), (3900, "1h 5m"), (7200, "2h"), (97200, "1d 3h")],
 )
 def test_format_duration(seconds: int, text: str) -> None:
     assert format_duration(timedelta(seconds=seconds)) == text

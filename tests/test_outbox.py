@@ -31,7 +31,9 @@ async def slack() -> AsyncIterator[MockSlack]:
 
 
 def make_outbox(kv: KeyValue, slack: MockSlack, clock: Clock) -> Outbox:
-    return Outbox(kv, {"slack": SlackAdapter.create("xoxb-test", slack.url, None)}, Metrics(), clock=clock)
+    return Outbox(
+        kv, {"slack": SlackAdapter.create("xoxb-test", slack.url, None)}, Metrics(), clock=clock
+    )
 
 
 def post(lane: str, text: str, **kwargs: object) -> Delivery:

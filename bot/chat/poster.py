@@ -1,4 +1,4 @@
-"""Posting to a kind of channel (alerts, incidents, managers, comms) on every configured platform."""
+"""Posting to a kind of channel (alerts, incidents, managers, comms) on every platform."""
 
 from __future__ import annotations
 
@@ -40,7 +40,12 @@ class Poster:
         for platform, channel in self.destinations(kind):
             await self._outbox.enqueue(
                 Delivery(
-                    lane=lane, platform=platform, channel=channel, message=message, op="update", ref=ref
+                    lane=lane,
+                    platform=platform,
+                    channel=channel,
+                    message=message,
+                    op="update",
+                    ref=ref,
                 )
             )
 

@@ -68,7 +68,10 @@ def render_blocks(message: Message) -> list[dict[str, Any]]:
         blocks.append({"type": "actions", "elements": buttons})
     if message.context:
         blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": escape_mrkdwn(message.context)}]}
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": escape_mrkdwn(message.context)}],
+            }
         )
     return blocks
 

@@ -1,4 +1,4 @@
-"""The Gatus condition language: `[STATUS] == 200`, `[BODY].status == UP`, `len([BODY].items) > 0`."""
+"""The Gatus condition language: `[STATUS] == 200`, `[BODY].status == UP`, `len([BODY]) > 0`."""
 
 from __future__ import annotations
 
@@ -41,8 +41,9 @@ _FUNCTION = re.compile(r"([A-Za-z_]\w*)\((.*)\)", re.DOTALL)
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _PATH_KEY = re.compile(r"\.([^.\[\]]+)")
 _PATH_INDEX = re.compile(r"\[(\d+)\]")
+_WHITESPACE = re.compile(r"\s+")
 
-# Long bodies would turn a one-line alert into a page; Gatus cuts at a similar length.
+# Gatus cuts values compared with pat() at a similar length.
 _SHOWN_MAX = 50
 _MS = timedelta(milliseconds=1)
 
@@ -224,9 +225,7 @@ class Condition:
         left = self.left.resolve(observation)
         right = self.right.resolve(observation)
         success = left.missing is None and right.missing is None and self._holds(left, right)
-        description = (
-            f"{_render(self.left, left)} {self.operator} {_render(self.right, right)}"
-        )
+        description = f"{_render(self.left, left)} {self.operator} {_render(self.right, right)}"
         return ConditionResult(condition=self.text, success=success, description=description)
 
     def _holds(self, left: _Value, right: _Value) -> bool:
@@ -238,11 +237,15 @@ class Condition:
 def _render(operand: _RightOperand, value: _Value) -> str:
     if not operand.displays_value:
         return operand.text
-    shown = value.missing or value.shown or value.text
-    if len(shown) > _SHOWN_MAX:
-        shown = shown[: _SHOWN_MAX - 3] + "..."
-    # A body's line breaks would split a one-line alert.
-    return f"{operand.text} ({' '.join(shown.split()) if value.missing is None else shown})"
+    return f"{operand.text} ({value.missing or _shorten(value.shown or value.text)})"
+
+
+def _shorten(text: str) -> str:
+    if len(text) <= _SHOWN_MAX and text.isprintable():
+        return text
+    # A body's line breaks would split a one-line alert, and its length would fill a screen.
+    flat = _WHITESPACE.sub(" ", text[: _SHOWN_MAX * 4])
+    return flat if len(flat) <= _SHOWN_MAX else flat[: _SHOWN_MAX - 3] + "..."
 
 
 def _equal(left: _Value, right: _Value) -> bool:
@@ -360,7 +363,7 @@ def _value_of(value: Any) -> _Value:
     if isinstance(value, bool):
         return _Value("true" if value else "false")
     if isinstance(value, int | float):
-        return _Value(json.dumps(value), value)
+        return _Value(str(value), value)
     if isinstance(value, str):
         return _Value(value, _number(value))
     return _Value(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
@@ -401,8 +404,8 @@ def parse_condition(text: str) -> Condition:
         raise ConditionSyntaxError(f"nothing on the left of {op}; write it like [STATUS] {op} 200")
     if not right_text:
         raise ConditionSyntaxError(f"nothing on the right of {op}; write it like [STATUS] {op} 200")
-    left = _parse_operand(left_text, op, right_side=False)
-    right = _parse_operand(right_text, op, right_side=True)
+    left = _parse_left(left_text)
+    right = _parse_operand(right_text, op)
     if isinstance(left, _Literal) and isinstance(right, _Literal | _Pattern | _AnyOf):
         raise ConditionSyntaxError(
             f"{left_text} {op} {right_text} compares two fixed values; one side needs a "
@@ -483,12 +486,23 @@ def _operator_at(text: str, index: int) -> str | None:
     return None
 
 
-def _parse_operand(text: str, op: str, *, right_side: bool) -> _RightOperand:
+def _parse_left(text: str) -> _Operand:
+    operand = _parse_operand(text, op=None)
+    if isinstance(operand, _Pattern | _AnyOf):
+        name = text.split("(")[0].lower()
+        raise ConditionSyntaxError(
+            f"{name}() goes on the right-hand side of == or !=, e.g. {_FUNCTION_EXAMPLES[name]}"
+        )
+    return operand
+
+
+def _parse_operand(text: str, op: str | None) -> _RightOperand:
+    """One side of a condition; `op` is None on the left, where pat() and any() don't belong."""
     if len(text) >= 2 and text[0] == text[-1] == '"':
         return _Literal(text, _Value(text[1:-1]))
     function = _FUNCTION.fullmatch(text)
     if function:
-        return _parse_function(text, function[1], function[2].strip(), op, right_side=right_side)
+        return _parse_function(text, function[1], function[2].strip(), op)
     if _PLACEHOLDER.match(text):
         return _parse_placeholder(text)
     return _Literal(text, _literal_value(text))
@@ -505,9 +519,7 @@ def _literal_value(text: str) -> _Value:
     return _Value(text, number)
 
 
-def _parse_function(
-    text: str, name: str, argument: str, op: str, *, right_side: bool
-) -> _RightOperand:
+def _parse_function(text: str, name: str, argument: str, op: str | None) -> _RightOperand:
     lowered = name.lower()
     if lowered in ("len", "has"):
         if not _PLACEHOLDER.match(argument):
@@ -517,10 +529,9 @@ def _parse_function(
         inner = _parse_placeholder(argument)
         return _Length(text, inner) if lowered == "len" else _Has(text, inner)
     if lowered in ("pat", "any"):
-        if not right_side or op not in ("==", "!="):
+        if op not in (None, "==", "!="):
             raise ConditionSyntaxError(
-                f"{lowered}() goes on the right-hand side of == or !=, "
-                f"e.g. {_FUNCTION_EXAMPLES[lowered]}"
+                f"{lowered}() only works with == or !=, e.g. {_FUNCTION_EXAMPLES[lowered]}"
             )
         if not argument:
             raise ConditionSyntaxError(f"{lowered}() is empty; e.g. {_FUNCTION_EXAMPLES[lowered]}")

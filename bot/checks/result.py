@@ -48,7 +48,7 @@ class CheckResult:
 
     @property
     def reason(self) -> str:
-        """Why it failed, in a few words: `HTTP 503`, `timed out after 5s`, `[BODY].status (DOWN) == UP`."""
+        """Why it failed, in a few words: `HTTP 503`, `timed out after 5s`, a failed condition."""
         if self.success:
             return "OK"
         if self.error:

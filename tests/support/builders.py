@@ -21,12 +21,29 @@ def make_config(**overrides: Any) -> Config:
         "languages": ["en", "it"],
         "components": COMPONENTS,
         "checks": [
-            {"id": "web-home", "component": "web", "type": "http",
-             "url": "http://127.0.0.1:9/health", "failure_threshold": 3, "success_threshold": 2},
-            {"id": "web-login", "component": "web", "type": "http",
-             "url": "http://127.0.0.1:9/login", "impact": "partial_outage"},
-            {"id": "app-api", "component": "app", "type": "http",
-             "url": "http://127.0.0.1:9/app", "failure_threshold": 1, "success_threshold": 1},
+            {
+                "id": "web-home",
+                "component": "web",
+                "type": "http",
+                "url": "http://127.0.0.1:9/health",
+                "failure_threshold": 3,
+                "success_threshold": 2,
+            },
+            {
+                "id": "web-login",
+                "component": "web",
+                "type": "http",
+                "url": "http://127.0.0.1:9/login",
+                "impact": "partial_outage",
+            },
+            {
+                "id": "app-api",
+                "component": "app",
+                "type": "http",
+                "url": "http://127.0.0.1:9/app",
+                "failure_threshold": 1,
+                "success_threshold": 1,
+            },
         ],
         "channels": {"alerts": {"slack": "C0ALERTS"}, "managers": {"slack": "C0MANAGERS"}},
     }
@@ -59,7 +76,10 @@ def failure(check_id: str, at: datetime, status: int = 503) -> CheckResult:
 
 def timeout(check_id: str, at: datetime) -> CheckResult:
     return CheckResult(
-        check_id=check_id, success=False, started_at=at, duration=timedelta(seconds=5),
+        check_id=check_id,
+        success=False,
+        started_at=at,
+        duration=timedelta(seconds=5),
         error="timed out after 5s",
     )
 

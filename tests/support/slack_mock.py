@@ -49,8 +49,13 @@ class MockSlack:
             await self._runner.cleanup()
 
     def fail_next(
-        self, method: str, *, status: int = 429, error: str = "ratelimited",
-        retry_after: float | None = 1, times: int = 1,
+        self,
+        method: str,
+        *,
+        status: int = 429,
+        error: str = "ratelimited",
+        retry_after: float | None = 1,
+        times: int = 1,
     ) -> None:
         self._failures.setdefault(method, []).extend(
             _Failure(status, error, retry_after) for _ in range(times)
@@ -59,13 +64,17 @@ class MockSlack:
     def posts(self, channel: str | None = None) -> list[Call]:
         """chat.postMessage calls that succeeded, optionally to one channel."""
         return [
-            c for c in self.calls
-            if c.method == "chat.postMessage" and (channel is None or c.args.get("channel") == channel)
+            c
+            for c in self.calls
+            if c.method == "chat.postMessage"
+            and (channel is None or c.args.get("channel") == channel)
             and not c.args.get("_failed")
         ]
 
     def texts(self, method: str = "chat.postMessage") -> list[str]:
-        return [c.args["text"] for c in self.calls if c.method == method and not c.args.get("_failed")]
+        return [
+            c.args["text"] for c in self.calls if c.method == method and not c.args.get("_failed")
+        ]
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -91,8 +100,12 @@ class MockSlack:
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "chat.postMessage":
             ts = f"1700000000.{next(self._ts):06d}"
-            return {"ok": True, "channel": args.get("channel"), "ts": ts,
-                    "message": {"text": args.get("text"), "ts": ts}}
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "ts": ts,
+                "message": {"text": args.get("text"), "ts": ts},
+            }
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method == "auth.test":

@@ -1,0 +1,64 @@
+"""The http probe: send one request and observe status, response time, body and server IP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator
+from datetime import timedelta
+
+import httpx
+
+from bot import __version__
+from bot.checks.result import Observation
+from bot.config import HttpCheck, JourneyStep
+
+USER_AGENT = f"statusbot/{__version__}"
+
+# Enough for any health or login page; bounds memory when 10,000 checks run at once.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+async def send_request(
+    client: httpx.AsyncClient, request: HttpCheck | JourneyStep, *, read_body: bool
+) -> Observation:
+    """Send the request as configured; network errors propagate as httpx exceptions."""
+    started = time.perf_counter()
+    async with client.stream(
+        request.method,
+        request.url,
+        headers=request.headers,
+        content=request.body,
+        json=request.json_body,
+        data=request.form,
+        follow_redirects=request.follow_redirects,
+    ) as response:
+        ip = _server_ip(response)
+        content = await _read_capped(response, decode=read_body)
+    elapsed = timedelta(seconds=time.perf_counter() - started)
+    body = content.decode(response.encoding or "utf-8", errors="replace") if read_body else None
+    return Observation(status=response.status_code, response_time=elapsed, body=body, ip=ip)
+
+
+async def _read_capped(response: httpx.Response, *, decode: bool) -> bytes:
+    # Read even when no condition needs the body, so the connection can be reused; skip
+    # decompressing it then.
+    chunks: list[bytes] = []
+    size = 0
+    stream = response.aiter_bytes() if decode else response.aiter_raw()
+    try:
+        async for chunk in stream:
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= MAX_BODY_BYTES:
+                break
+    finally:
+        # Stopping early leaves httpx's generator suspended; close it now, not when collected.
+        if isinstance(stream, AsyncGenerator):
+            await stream.aclose()
+    return b"".join(chunks)[:MAX_BODY_BYTES]
+
+
+def _server_ip(response: httpx.Response) -> str | None:
+    stream = response.extensions.get("network_stream")
+    address = stream.get_extra_info("server_addr") if stream is not None else None
+    return str(address[0]) if address else None

@@ -1,0 +1,119 @@
+"""Running a check once: shared HTTP client and TLS trust, dispatch by type, failures as results."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import Request
+
+import certifi
+import httpx
+
+from bot.checks.conditions import evaluate_conditions, uses_body
+from bot.checks.errors import describe_error
+from bot.checks.http import USER_AGENT, send_request
+from bot.checks.journey import run_journey
+from bot.checks.result import CheckResult, Observation
+from bot.checks.tcp import probe_tcp
+from bot.checks.tls import probe_tls
+from bot.config import HttpCheck, JourneyCheck, TcpCheck, TlsCheck
+
+AnyCheck = HttpCheck | JourneyCheck | TcpCheck | TlsCheck
+
+
+@dataclass(frozen=True)
+class ProbeContext:
+    """What every probe shares: one HTTP client (one connection pool) and one TLS trust store."""
+
+    http: httpx.AsyncClient
+    ssl_context: ssl.SSLContext
+
+
+def build_ssl_context(ca_file: Path | None = None) -> ssl.SSLContext:
+    """Trust ca_file, else SSL_CERT_FILE / REQUESTS_CA_BUNDLE, else certifi's bundle."""
+    path = ca_file or _ca_file_from_environment()
+    if path is None:
+        return ssl.create_default_context(cafile=certifi.where())
+    if path.is_dir():
+        return ssl.create_default_context(capath=str(path))
+    return ssl.create_default_context(cafile=str(path))
+
+
+def _ca_file_from_environment() -> Path | None:
+    for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
+        value = os.environ.get(name)
+        if value:
+            return Path(value)
+    return None
+
+
+class _RefuseAllCookies(DefaultCookiePolicy):
+    """Plain checks share one client; a cookie set by one endpoint must not reach another."""
+
+    def set_ok(self, cookie: Cookie, request: Request) -> bool:
+        return False
+
+
+def make_http_client(ssl_context: ssl.SSLContext, max_connections: int = 200) -> httpx.AsyncClient:
+    """The client all plain http checks share; max_connections should match the concurrency."""
+    return httpx.AsyncClient(
+        verify=ssl_context,
+        cookies=CookieJar(policy=_RefuseAllCookies()),
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
+        timeout=None,  # run_check bounds the whole probe with the check's own timeout
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
+    )
+
+
+async def run_check(check: AnyCheck, context: ProbeContext) -> CheckResult:
+    """Run one check once; network failures become a failed result, never an exception."""
+    if isinstance(check, JourneyCheck):
+        return await run_journey(check, context.ssl_context)
+    started_at = datetime.now(UTC)
+    clock = time.perf_counter()
+    try:
+        async with asyncio.timeout(check.timeout.total_seconds()):
+            observation = await _observe(check, context)
+    except Exception as error:  # every failure is a result, never an exception
+        return CheckResult(
+            check_id=check.id,
+            success=False,
+            started_at=started_at,
+            duration=timedelta(seconds=time.perf_counter() - clock),
+            error=describe_error(error, host=_host_of(check), timeout=check.timeout),
+        )
+    conditions = evaluate_conditions(check.effective_conditions(), observation)
+    return CheckResult(
+        check_id=check.id,
+        success=all(condition.success for condition in conditions),
+        started_at=started_at,
+        duration=observation.response_time or timedelta(seconds=time.perf_counter() - clock),
+        conditions=conditions,
+        status_code=observation.status,
+        ip=observation.ip,
+    )
+
+
+async def _observe(check: HttpCheck | TcpCheck | TlsCheck, context: ProbeContext) -> Observation:
+    if isinstance(check, HttpCheck):
+        read_body = uses_body(check.effective_conditions())
+        return await send_request(context.http, check, read_body=read_body)
+    if isinstance(check, TcpCheck):
+        return await probe_tcp(check.host, check.port)
+    return await probe_tls(check.host, check.port, check.server_name, context.ssl_context)
+
+
+def _host_of(check: HttpCheck | TcpCheck | TlsCheck) -> str:
+    if isinstance(check, HttpCheck):
+        return urlsplit(check.url).hostname or check.url
+    return check.host

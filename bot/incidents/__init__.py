@@ -1,0 +1,1 @@
+"""Incidents: lifecycle, timeline, reminders, summaries and post-mortems."""

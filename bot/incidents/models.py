@@ -1,0 +1,66 @@
+"""An incident and the entries of its timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from bot.status import ComponentStatus
+
+
+class IncidentStatus(StrEnum):
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+
+
+# The status an open incident gives its components, by severity (sev1 is the worst).
+SEVERITY_IMPACT = {
+    1: ComponentStatus.MAJOR_OUTAGE,
+    2: ComponentStatus.PARTIAL_OUTAGE,
+    3: ComponentStatus.DEGRADED_PERFORMANCE,
+    4: ComponentStatus.DEGRADED_PERFORMANCE,
+}
+
+
+class Incident(BaseModel):
+    number: int
+    title: str
+    severity: int = 3
+    status: IncidentStatus = IncidentStatus.INVESTIGATING
+    components: list[str] = Field(default_factory=list)
+    reporter: str
+    commander: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    last_update_at: datetime  # the last update people saw (reminders count from here)
+    resolved_at: datetime | None = None
+    links: list[int] = Field(default_factory=list)
+    channel: str | None = None  # its own Slack channel, when incidents.create_channel is on
+    outage: str | None = None  # the outage alert it was declared from
+
+    @property
+    def id(self) -> str:
+        return f"INC-{self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != IncidentStatus.RESOLVED
+
+    @property
+    def sev(self) -> str:
+        return f"sev{self.severity}"
+
+    @property
+    def impact(self) -> ComponentStatus:
+        return SEVERITY_IMPACT[self.severity]
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    actor: str  # a user ID, or "statusbot"
+    kind: str  # opened, update, status, severity, commander, link, resolved, statement...
+    text: str

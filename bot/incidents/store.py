@@ -1,0 +1,67 @@
+"""Incidents in the store: an ID sequence, one record each, an append-only timeline each."""
+
+from __future__ import annotations
+
+from bot.incidents.models import Incident, TimelineEntry
+from bot.store.keyvalue import KeyValue
+
+_SEQUENCE = "incident:seq"
+_OPEN = "incident:open"
+_ALL = "incident:all"
+_BY_CHANNEL = "incident:channels"
+
+
+class IncidentStore:
+    def __init__(self, kv: KeyValue) -> None:
+        self._kv = kv
+
+    async def next_number(self) -> int:
+        return await self._kv.incr(_SEQUENCE)
+
+    async def save(self, incident: Incident) -> None:
+        await self._kv.set(_key(incident.number), incident.model_dump_json())
+        await self._kv.zadd(_ALL, {str(incident.number): incident.created_at.timestamp()})
+        if incident.is_open:
+            await self._kv.sadd(_OPEN, str(incident.number))
+        else:
+            await self._kv.srem(_OPEN, str(incident.number))
+        if incident.channel:
+            await self._kv.hset(_BY_CHANNEL, {incident.channel: str(incident.number)})
+
+    async def get(self, number: int) -> Incident | None:
+        raw = await self._kv.get(_key(number))
+        return Incident.model_validate_json(raw) if raw else None
+
+    async def open_incidents(self) -> list[Incident]:
+        numbers = sorted(int(n) for n in await self._kv.smembers(_OPEN))
+        found = [await self.get(n) for n in numbers]
+        return [incident for incident in found if incident is not None]
+
+    async def recent(self, since: float) -> list[Incident]:
+        """Incidents created since an epoch time, oldest first."""
+        numbers = [int(n) for n, _ in await self._kv.zrangebyscore(_ALL, since, float("inf"))]
+        found = [await self.get(n) for n in numbers]
+        return [incident for incident in found if incident is not None]
+
+    async def by_channel(self, channel: str) -> int | None:
+        raw = await self._kv.hget(_BY_CHANNEL, channel)
+        return int(raw) if raw else None
+
+    async def append(self, number: int, entry: TimelineEntry) -> None:
+        await self._kv.rpush(_timeline_key(number), entry.model_dump_json())
+
+    async def timeline(self, number: int) -> list[TimelineEntry]:
+        raw = await self._kv.lrange(_timeline_key(number), 0, -1)
+        return [TimelineEntry.model_validate_json(item) for item in raw]
+
+    async def claim(self, key: str, ttl_seconds: int = 86400) -> bool:
+        """True the first time `key` is claimed: makes retried requests and double clicks safe."""
+        return await self._kv.set(f"once:{key}", "1", nx=True, px=ttl_seconds * 1000)
+
+
+def _key(number: int) -> str:
+    return f"incident:{number}"
+
+
+def _timeline_key(number: int) -> str:
+    return f"incident:{number}:timeline"
