@@ -1,0 +1,82 @@
+"""The `statusbot` command line: check, validate and demo, as an operator runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.acceptance.test_run import Service, write_config
+from tests.support.process import bot_environment
+
+
+@pytest.fixture
+async def service() -> AsyncIterator[Service]:
+    svc = await Service().start()
+    yield svc
+    await svc.stop()
+
+
+async def statusbot(*args: str, cwd: Path, timeout: float = 60) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=cwd, env=bot_environment(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    return int(process.returncode or 0), out.decode(), err.decode()
+
+
+async def test_check_prints_a_table_and_fails_when_a_check_fails(tmp_path: Path, service: Service) -> None:
+    config = write_config(tmp_path, service)
+    code, out, _ = await statusbot("check", "--config", str(config), cwd=tmp_path)
+    assert code == 0
+    assert out.splitlines()[0].split() == ["CHECK", "COMPONENT", "TYPE", "RESULT", "TIME", "DETAIL"]
+    assert "web-home" in out and " ok " in out
+
+    service.status = 503
+    code, out, _ = await statusbot("check", "--config", str(config), cwd=tmp_path)
+    assert code == 1
+    assert "FAIL" in out and "HTTP 503" in out
+    assert out.strip().endswith("0 passed, 1 failed")
+
+
+async def test_validate_reports_every_problem_with_file_and_key_path(tmp_path: Path) -> None:
+    config = tmp_path / "statusbot.yaml"
+    config.write_text("""
+components: [{id: web, name: Web}]
+checks:
+  - {id: a, component: nope, type: http, url: "http://x/", interval: often}
+  - {id: b, component: web, type: tcp, host: h, port: 1, conditions: ["[STATUS] =="]}
+""")
+    code, out, err = await statusbot("validate", "--config", str(config), cwd=tmp_path)
+    assert code == 1
+    assert f"{config}: checks[0].interval: 'often' is not a duration" in err
+    assert f"{config}: checks[1].conditions:" in err
+    assert "Traceback" not in err
+
+    config.write_text("components: [{id: web, name: Web}]\n")
+    code, out, _ = await statusbot("validate", "--config", str(config), cwd=tmp_path)
+    assert code == 0
+    assert "OK" in out
+
+
+async def test_run_with_a_broken_config_says_why_without_a_traceback(tmp_path: Path) -> None:
+    code, _, err = await statusbot("run", "--config", str(tmp_path / "missing.yaml"), cwd=tmp_path)
+    assert code == 2
+    assert "missing.yaml: file not found" in err
+    assert "Traceback" not in err
+
+
+async def test_demo_shows_an_outage_and_its_recovery_within_a_minute(tmp_path: Path) -> None:
+    code, out, err = await statusbot("demo", "--duration", "50", cwd=tmp_path, timeout=90)
+    assert code == 0, err
+    alerts = [line for line in out.splitlines() if line.startswith("[#alerts] ")]
+    assert any("Major outage: online account services (login-journey: HTTP 404 at step 2 (dashboard)" in a for a in alerts)
+    assert any("Major outage: two-step verification (mfa-api: timed out after 1s" in a for a in alerts)
+    recovered = [line for line in out.splitlines() if "Recovered:" in line and "↳" in line]
+    assert len(recovered) == 4
+    assert "payments" not in "\n".join(alerts)
