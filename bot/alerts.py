@@ -14,11 +14,11 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
-from bot.chat.message import Action, Message
+from bot.chat.message import Action, Message, mention
 from bot.chat.poster import Poster
 from bot.config import Config
 from bot.durations import format_duration
-from bot.health import CheckState
+from bot.health import CheckState, CheckStates
 from bot.metrics import Metrics
 from bot.status import ComponentStatus
 from bot.store.keyvalue import KeyValue
@@ -68,6 +68,7 @@ class Alerter:
         self._poster = poster
         self._metrics = metrics
         self._clock = clock
+        self._check_states = CheckStates(kv)
         self._attention: set[str] = set()  # components with an open outage or flapping
 
     async def load(self) -> None:
@@ -118,18 +119,42 @@ class Alerter:
             await self._recover(outage, now, flapping)
 
     async def acknowledge(self, component_id: str, user: str) -> Outage | None:
+        """Record who is on it and show it on the alert; acknowledging twice changes nothing."""
         outage = await self.open_outage(component_id)
-        if outage is None:
-            return None
-        if user not in outage.acknowledged_by:
-            outage.acknowledged_by.append(user)
-            await self._save(outage)
+        if outage is None or user in outage.acknowledged_by:
+            return outage
+        outage.acknowledged_by.append(user)
+        await self._save(outage)
+        if outage.posted:
+            states = await self._states_of(component_id)
+            lane = _lane(outage)
+            await self._poster.update(
+                "alerts", self.render_outage(outage, states), lane=lane, ref=outage.ref
+            )
+            await self._poster.reply(
+                "alerts",
+                Message(text=f"Acknowledged by {mention(user)}"),
+                lane=lane,
+                thread_ref=outage.ref,
+            )
         return outage
 
-    async def silence(self, component_id: str, until: datetime) -> None:
+    async def silence(self, component_id: str, until: datetime, user: str | None = None) -> None:
+        """Hold back alerts for a component until `until`; a recovery still closes the outage."""
         seconds = int((until - self._clock()).total_seconds())
-        if seconds > 0:
-            await self._kv.set(_silence_key(component_id), until.isoformat(), px=seconds * 1000)
+        if seconds <= 0:
+            return
+        await self._kv.set(_silence_key(component_id), until.isoformat(), px=seconds * 1000)
+        outage = await self.open_outage(component_id)
+        if outage is not None and outage.posted and user is not None:
+            text = f"Silenced for {format_duration(until - self._clock())} by {mention(user)}"
+            await self._poster.reply(
+                "alerts", Message(text=text), lane=_lane(outage), thread_ref=outage.ref
+            )
+
+    async def _states_of(self, component_id: str) -> dict[str, CheckState]:
+        checks = self._config.checks_of(component_id)
+        return {check.id: await self._check_states.get(check.id) for check in checks}
 
     async def silenced_until(self, component_id: str) -> datetime | None:
         raw = await self._kv.get(_silence_key(component_id))
@@ -320,7 +345,9 @@ class Alerter:
                 fields.append(("Failed condition", last.failed_condition))
             fields.append(("Response time", f"{last.latency_ms:.0f} ms"))
         if outage.acknowledged_by:
-            fields.append(("Acknowledged by", ", ".join(outage.acknowledged_by)))
+            fields.append(
+                ("Acknowledged by", ", ".join(mention(u) for u in outage.acknowledged_by))
+            )
         value = json.dumps(
             {"outage": outage.id, "component": outage.component, "impact": outage.status.value},
             separators=(",", ":"),

@@ -96,8 +96,10 @@ def _run_async(coro: asyncio.Future[int] | object) -> int:
 
 async def run_bot(settings: Settings, config: Config) -> int:
     from bot.runtime import Runtime
+    from handlers.wiring import install_chat
 
     runtime = Runtime(settings, config)
+    install_chat(runtime, console_commands=True)
     for line in runtime.describe():
         print(f"statusbot: {line}", file=sys.stderr)
     try:

@@ -205,6 +205,9 @@ async def run_demo(settings: Settings, duration: float | None = None) -> int:
         update={"redis_url": None, "slack_bot_token": None, "port": 0, "host": "127.0.0.1"}
     )
     runtime = Runtime(settings, config, first_run_within=timedelta(seconds=1))
+    from handlers.wiring import install_chat
+
+    install_chat(runtime, console_commands=True)
     say = _narrator()
     say(f"simulated estate on 127.0.0.1:{estate.http_port}: web, app, phone, mfa, payments")
     for line in runtime.describe():

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 _LANES = "outbox:lanes"  # sorted set: lane -> when its head may next be tried (epoch seconds)
 _DEPTH = "outbox:depth"
 _DEAD = "outbox:dead"
+_BY_MESSAGE = "ref:by-message"
 _MAX_BACKOFF = 300.0
 _MAX_DEAD = 1000
 
@@ -85,6 +86,9 @@ class Outbox:
 
     async def message_id(self, ref: str, platform: str, channel: str) -> str | None:
         return await self._kv.hget(_ref_key(ref), f"{platform}:{channel}")
+
+    async def ref_of(self, platform: str, channel: str, message_id: str) -> str | None:
+        return await self._kv.hget(_BY_MESSAGE, f"{platform}:{channel}:{message_id}")
 
     async def dead_letters(self) -> list[Delivery]:
         return [Delivery.model_validate_json(raw) for raw in await self._kv.lrange(_DEAD, 0, -1)]
@@ -176,6 +180,8 @@ class Outbox:
             await self._kv.hset(
                 _ref_key(delivery.ref), {f"{adapter.platform}:{channel}": message_id}
             )
+            where = f"{adapter.platform}:{channel}:{message_id}"
+            await self._kv.hset(_BY_MESSAGE, {where: delivery.ref})
 
     async def _finish_head(self, delivery: Delivery) -> None:
         await self._kv.lpop(_lane_key(delivery.lane))

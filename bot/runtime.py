@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TextIO
+from typing import Any, TextIO
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -20,11 +20,16 @@ from bot.chat.poster import Poster
 from bot.chat.slack import SlackAdapter
 from bot.checks.probe import ProbeContext, build_ssl_context, make_http_client
 from bot.config import Config
+from bot.incidents.cadence import Cadence
+from bot.incidents.service import IncidentService
+from bot.incidents.store import IncidentStore
 from bot.leader import LeaderLease
 from bot.metrics import Metrics
 from bot.monitor import Monitor
 from bot.outbox import Outbox
+from bot.roles import Roles
 from bot.settings import Settings
+from bot.status_report import StatusReport
 from bot.store import open_keyvalue
 from bot.store.keyvalue import KeyValue
 from bot.web import create_web_app
@@ -63,6 +68,7 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.config = config
+        self.clock = clock
         self.console = console or sys.stdout
         self.kv = kv or open_keyvalue(
             settings.redis_url.get_secret_value() if settings.redis_url else None,
@@ -79,8 +85,16 @@ class Runtime:
         self.http = make_http_client(ssl_context, max_connections=config.monitor.max_concurrency)
         self.probe = ProbeContext(http=self.http, ssl_context=ssl_context)
         self.monitor = Monitor(config, self.kv, self.probe, self.alerter, self.metrics, clock)
+        self.incident_store = IncidentStore(self.kv)
+        self.incidents = IncidentService(config, self.incident_store, self.poster, clock)
+        self.report = StatusReport(config, self.monitor, self.incident_store, clock)
+        slack = self.adapters.get("slack")
+        self.roles = Roles(config.roles, slack if isinstance(slack, SlackAdapter) else None)
+        self.cadence = Cadence(config, self.kv, self.incidents, self.poster, clock)
         self.lease = LeaderLease(self.kv, ttl=lease_ttl)
         self.web_app: web.Application = create_web_app(self.kv, self.metrics)
+        # Started with the process on every replica (chat listeners: Socket Mode, the console).
+        self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._first_run_within = first_run_within
         self._runner: web.AppRunner | None = None
         self._scheduler: AsyncIOScheduler | None = None
@@ -116,10 +130,12 @@ class Runtime:
             self.port = _bound_port(self._runner)
             log.info("listening on http://%s:%s", self.settings.host, self.port)
         self._tasks.append(asyncio.create_task(self.lease.run(self._lead, self._step_down)))
+        self._tasks.extend(asyncio.create_task(job()) for job in self.background)
 
     async def _lead(self) -> None:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self.monitor.schedule(self._scheduler, first_run_within=self._first_run_within)
+        self.cadence.schedule(self._scheduler)
         self._scheduler.start()
         self._leader_tasks.append(asyncio.create_task(self.outbox.run()))
 

@@ -6,7 +6,7 @@ import itertools
 import sys
 from typing import TextIO
 
-from bot.chat.message import Message
+from bot.chat.message import MENTION, Message
 
 
 class ConsoleAdapter:
@@ -33,18 +33,27 @@ class ConsoleAdapter:
         self._stream.flush()
 
     def _write(self, where: str, message_id: str, message: Message, brief: bool = False) -> None:
-        head = f"[{where}] {message.text}"
+        head = f"[{where}] {render_plain(message.text)}"
         out = [self._bold(head) if not brief else head]
         if not brief:
             indent = " " * 4
-            out.extend(indent + line for line in message.lines)
-            out.extend(f"{indent}{label}: {value}" for label, value in message.fields)
+            out.extend(indent + render_plain(line) for line in message.lines)
+            out.extend(f"{indent}{label}: {render_plain(value)}" for label, value in message.fields)
             if message.actions:
                 out.append(indent + "  ".join(f"[{a.label}]" for a in message.actions))
             if message.context:
-                out.append(indent + message.context)
+                out.append(indent + render_plain(message.context))
+            if message.attachment:
+                name, content = message.attachment
+                out.append(f"{indent}--- {name} ---")
+                out.extend(indent + line for line in content.splitlines())
         self._stream.write("\n".join(out) + "\n")
         self._stream.flush()
 
     def _bold(self, text: str) -> str:
         return f"\033[1m{text}\033[0m" if self._color else text
+
+
+def render_plain(text: str) -> str:
+    """Text for a terminal: mentions as `@user`."""
+    return MENTION.sub(lambda m: f"@{m.group(1)}", text)

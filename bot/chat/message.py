@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,4 +37,21 @@ class Message(BaseModel):
     actions: tuple[Action, ...] = ()
     # For replies: also show the reply in the channel (recoveries).
     broadcast: bool = False
+    # A document to attach, as (file name, text): post-mortems, long reports.
+    attachment: tuple[str, str] | None = None
     emoji: str | None = Field(None, description="a Slack-style :shortcode: shown before the title")
+
+
+# A user mention inside message text. Domain code writes `mention(user)`; each adapter turns it
+# into its own markup *after* escaping, so mentions survive while user-typed markup cannot.
+_MENTION_OPEN, _MENTION_CLOSE = "\ue000", "\ue001"
+MENTION = re.compile(f"{_MENTION_OPEN}([A-Za-z0-9_.:-]+){_MENTION_CLOSE}")
+
+
+def mention(user_id: str) -> str:
+    return f"{_MENTION_OPEN}{user_id}{_MENTION_CLOSE}"
+
+
+def clean_user_text(text: str) -> str:
+    """Strip our mention markers (and NULs) from text people typed, so they cannot forge one."""
+    return text.replace(_MENTION_OPEN, "").replace(_MENTION_CLOSE, "").replace("\x00", "")

@@ -36,6 +36,16 @@ class Poster:
                 Delivery(lane=lane, platform=platform, channel=channel, message=message, ref=ref)
             )
 
+    async def post_to(self, platform: str, channel: str, message: Message, *, lane: str) -> None:
+        """Post to one specific channel (where a command was typed)."""
+        await self._outbox.enqueue(
+            Delivery(lane=lane, platform=platform, channel=channel, message=message)
+        )
+
+    async def ref_of(self, platform: str, channel: str, message_id: str) -> str | None:
+        """The ref a message was posted under (`incident:7`), if the bot posted it."""
+        return await self._outbox.ref_of(platform, channel, message_id)
+
     async def update(self, kind: ChannelKind, message: Message, *, lane: str, ref: str) -> None:
         for platform, channel in self.destinations(kind):
             await self._outbox.enqueue(

@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.adapter import DeliveryError
-from bot.chat.message import Message
+from bot.chat.message import MENTION, Message
 
 # Slack errors worth retrying; anything else (channel_not_found, invalid_auth...) will not heal.
 _TRANSIENT_ERRORS = {
@@ -30,7 +30,8 @@ def escape_mrkdwn(text: str) -> str:
     """Make user or probe text inert: no `<!channel>`-style pings, no links, no broken markup."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     # A zero-width joiner keeps "@here" readable but stops it from ever becoming a mention.
-    return _BROADCAST_MENTION.sub(lambda m: "@\u2060" + m.group(1), text)
+    text = _BROADCAST_MENTION.sub(lambda m: "@\u2060" + m.group(1), text)
+    return MENTION.sub(lambda m: f"<@{m.group(1)}>", text)
 
 
 def render_blocks(message: Message) -> list[dict[str, Any]]:
@@ -102,6 +103,8 @@ class SlackAdapter:
             kwargs["thread_ts"] = thread
             if message.broadcast:
                 kwargs["reply_broadcast"] = True
+        if message.attachment is not None:
+            return await self._upload(channel, message, thread)
         response = await self._call(
             "chat.postMessage",
             channel=channel,
@@ -112,6 +115,10 @@ class SlackAdapter:
             **kwargs,
         )
         return str(response["ts"])
+
+    async def group_members(self, group_id: str) -> set[str]:
+        response = await self._call("usergroups.users.list", usergroup=group_id)
+        return set(response.get("users", []))
 
     async def update(self, channel: str, message_id: str, message: Message) -> None:
         await self._call(
@@ -126,6 +133,26 @@ class SlackAdapter:
         session = self.client.session
         if session is not None and not session.closed:
             await session.close()
+
+    async def _upload(self, channel: str, message: Message, thread: str | None) -> str:
+        """Attach a document (files_upload_v2: get an upload URL, send, complete)."""
+        assert message.attachment is not None
+        filename, content = message.attachment
+        try:
+            response = await self.client.files_upload_v2(
+                channel=channel,
+                filename=filename,
+                title=filename,
+                content=content,
+                initial_comment=escape_mrkdwn(message.text),
+                thread_ts=thread,
+            )
+        except SlackApiError as exc:
+            raise _delivery_error(exc) from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise DeliveryError(f"files.upload: {type(exc).__name__}: {exc}") from exc
+        files = response.get("files") or [{}]
+        return str(files[0].get("id", ""))
 
     async def _call(self, method: str, **kwargs: Any) -> Any:
         try:

@@ -9,6 +9,7 @@ _SEQUENCE = "incident:seq"
 _OPEN = "incident:open"
 _ALL = "incident:all"
 _BY_CHANNEL = "incident:channels"
+_BY_OUTAGE = "incident:outages"
 
 
 class IncidentStore:
@@ -27,6 +28,8 @@ class IncidentStore:
             await self._kv.srem(_OPEN, str(incident.number))
         if incident.channel:
             await self._kv.hset(_BY_CHANNEL, {incident.channel: str(incident.number)})
+        if incident.outage:
+            await self._kv.hset(_BY_OUTAGE, {incident.outage: str(incident.number)})
 
     async def get(self, number: int) -> Incident | None:
         raw = await self._kv.get(_key(number))
@@ -45,6 +48,10 @@ class IncidentStore:
 
     async def by_channel(self, channel: str) -> int | None:
         raw = await self._kv.hget(_BY_CHANNEL, channel)
+        return int(raw) if raw else None
+
+    async def by_outage(self, outage_id: str) -> int | None:
+        raw = await self._kv.hget(_BY_OUTAGE, outage_id)
         return int(raw) if raw else None
 
     async def append(self, number: int, entry: TimelineEntry) -> None:

@@ -1,0 +1,599 @@
+"""Benchmark: N http checks through the real scheduler, probes, history and alerter, with targets."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import logging
+import math
+import multiprocessing
+import os
+import resource
+import sys
+import time
+import traceback
+import uuid
+from array import array
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+import psutil
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from prometheus_client import Counter, Histogram
+
+from bot.chat.console import ConsoleAdapter
+from bot.config import Config, parse_config
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.store import MemoryKeyValue, RedisKeyValue
+from bot.store.keyvalue import KeyValue
+
+# Everything this benchmark serves or connects to stays on the loopback interface.
+LOOPBACK = "127.0.0.1"
+REDIS_URL = f"redis://{LOOPBACK}:6379/0"
+HEALTHY_BODY = b'{"status":"UP"}'
+
+# Targets: one process carries 10,000 endpoints on 30 s (SPEC), and a probe costs no more CPU
+# than in Prometheus's blackbox_exporter (about 1,000 probes per core-second).
+TARGET_LAG_P99_S = 1.0
+TARGET_RSS_MB = 300.0
+TARGET_PROBES_PER_CPU_S = 1000.0
+TARGET_RATE_SHARE = 0.99  # of the scheduled rate, completed
+# A run counts as on time for its scheduled slot up to this fraction of the interval late;
+# later, it is counted against the next slot (APScheduler never starts a run early).
+_EARLY_S = 0.05
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One benchmark run: how many endpoints, on what schedule, measured for how long."""
+
+    endpoints: int
+    components: int
+    interval_s: float
+    timeout_s: float
+    warmup_s: float
+    window_s: float
+    grace_s: float
+    store: str  # "memory" or "redis"
+
+
+@dataclass(frozen=True)
+class BotReport:
+    """What the bot process measured about itself over the window."""
+
+    first_runs: list[float]  # per endpoint index, its first scheduled run (epoch seconds)
+    window: tuple[float, float]  # epoch seconds
+    checks_ok: float
+    checks_failed: float
+    cpu_s: float
+    peak_rss_mb: float
+    end_rss_mb: float
+    lag_buckets: list[tuple[float, float]]  # (upper bound s, cumulative runs) over the window
+    lag_sum_s: float
+    setup_s: float
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """Requests the endpoint server saw: which endpoint, when (epoch seconds)."""
+
+    indexes: array[int]
+    times: array[float]
+    cpu_s: float
+
+
+@dataclass(frozen=True)
+class Figures:
+    spec: RunSpec
+    checks_per_s: float
+    scheduled_per_s: float
+    failures: int
+    probes_per_cpu_s: float
+    cpu_share: float  # of one core, over the window
+    peak_rss_mb: float
+    lag_p50_s: float
+    lag_p99_s: float
+    lag_max_s: float
+    runs_expected: int
+    runs_missed: int
+    hist_p50: str
+    hist_p99: str
+    hist_p99_within_target: bool
+    server_cpu_share: float
+    setup_s: float
+
+
+# -- the endpoints, in their own process ---------------------------------------------------------
+
+
+def serve_endpoints(count: int, conn: Connection, lifetime_s: float) -> None:
+    """Process entry: serve /svc/0 .. /svc/{count-1} on loopback until told to stop."""
+    asyncio.run(_serve_endpoints(count, conn, lifetime_s))
+
+
+async def _serve_endpoints(count: int, conn: Connection, lifetime_s: float) -> None:
+    indexes: array[int] = array("I")
+    times: array[float] = array("d")
+
+    async def healthy(request: web.Request) -> web.Response:
+        index = int(request.match_info["index"])
+        if not 0 <= index < count:
+            raise web.HTTPNotFound()
+        indexes.append(index)
+        times.append(time.time())
+        return web.Response(body=HEALTHY_BODY, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/svc/{index}", healthy)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, LOOPBACK, 0, backlog=1024)
+    await site.start()
+    conn.send(_bound_port(runner))
+    told_to_stop = asyncio.Event()
+    asyncio.get_running_loop().add_reader(conn.fileno(), told_to_stop.set)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(told_to_stop.wait(), lifetime_s)
+    asyncio.get_running_loop().remove_reader(conn.fileno())
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    conn.send(Arrivals(indexes, times, usage.ru_utime + usage.ru_stime))
+    await runner.cleanup()
+
+
+def _bound_port(runner: web.AppRunner) -> int:
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    raise RuntimeError("the endpoint server is not listening")
+
+
+# -- the bot, in its own process -----------------------------------------------------------------
+
+
+def config_document(spec: RunSpec, port: int) -> dict[str, Any]:
+    """A config with `spec.endpoints` http checks spread over `spec.components` components."""
+    return {
+        "components": [
+            {"id": f"comp-{c}", "name": f"Component {c}"} for c in range(spec.components)
+        ],
+        "checks": [
+            {
+                "id": f"svc-{i}",
+                "type": "http",
+                "component": f"comp-{i % spec.components}",
+                "url": f"http://{LOOPBACK}:{port}/svc/{i}",
+                "interval": spec.interval_s,
+                "timeout": spec.timeout_s,
+                "conditions": ["[STATUS] == 200", "[BODY].status == UP"],
+            }
+            for i in range(spec.endpoints)
+        ],
+    }
+
+
+def run_bot(spec: RunSpec, port: int, conn: Connection) -> None:
+    """Process entry: run the real Runtime against the endpoints; send back a BotReport."""
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # lateness is measured, not logged
+    try:
+        conn.send(asyncio.run(_measure_bot(spec, port)))
+    except Exception:
+        conn.send(traceback.format_exc())
+    finally:
+        conn.close()
+
+
+async def _measure_bot(spec: RunSpec, port: int) -> BotReport:
+    setup_started = time.perf_counter()
+    config = parse_config(config_document(spec, port), "bench")
+    kv, forget = _open_store(spec.store)
+    runtime = Runtime(
+        Settings(_env_file=None),
+        config,
+        kv=kv,
+        adapters={"console": ConsoleAdapter(io.StringIO())},
+        first_run_within=None,
+    )
+    await runtime.start(serve_http=False)
+    try:
+        scheduler = await _scheduler_of(runtime)
+        scheduled_at = time.time()
+        first_runs = _first_runs(scheduler, config)
+        setup_s = time.perf_counter() - setup_started
+        # Every check has had its first run once one interval has passed since scheduling.
+        await asyncio.sleep(max(0.0, scheduled_at + spec.warmup_s - time.time()))
+        ok0, failed0 = _checks_run(runtime.metrics.checks_run)
+        lag0, lag_sum0 = _lag_buckets(runtime.metrics.schedule_lag)
+        cpu0, start = _cpu_s(), time.time()
+        await asyncio.sleep(spec.window_s)
+        cpu1, end = _cpu_s(), time.time()
+        ok1, failed1 = _checks_run(runtime.metrics.checks_run)
+        lag1, lag_sum1 = _lag_buckets(runtime.metrics.schedule_lag)
+        peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        end_rss_mb = psutil.Process().memory_info().rss / 2**20
+        # Runs due inside the window but started late still reach the endpoints.
+        await asyncio.sleep(spec.grace_s)
+    finally:
+        await runtime.stop()
+        await forget()
+    return BotReport(
+        first_runs=first_runs,
+        window=(start, end),
+        checks_ok=ok1 - ok0,
+        checks_failed=failed1 - failed0,
+        cpu_s=cpu1 - cpu0,
+        peak_rss_mb=peak_rss_mb,
+        end_rss_mb=end_rss_mb,
+        lag_buckets=[(bound, lag1[bound] - lag0.get(bound, 0.0)) for bound in sorted(lag1)],
+        lag_sum_s=lag_sum1 - lag_sum0,
+        setup_s=setup_s,
+    )
+
+
+def _open_store(store: str) -> tuple[KeyValue, Callable[[], Awaitable[None]]]:
+    """The store and how to remove what the run left in it (only its own keys)."""
+    if store == "memory":
+
+        async def nothing() -> None:
+            return None
+
+        return MemoryKeyValue(), nothing
+    prefix = f"statusbot-bench:{uuid.uuid4().hex}:"
+
+    async def delete_prefix() -> None:
+        import redis.asyncio
+
+        client = redis.asyncio.Redis.from_url(REDIS_URL)
+        try:
+            batch: list[bytes] = []
+            async for key in client.scan_iter(match=f"{prefix}*", count=1000):
+                batch.append(key)
+                if len(batch) >= 1000:
+                    await client.delete(*batch)
+                    batch.clear()
+            if batch:
+                await client.delete(*batch)
+        finally:
+            await client.aclose()
+
+    return RedisKeyValue.from_url(REDIS_URL, prefix), delete_prefix
+
+
+async def _scheduler_of(runtime: Runtime) -> AsyncIOScheduler:
+    # The runtime creates its scheduler once it holds the leader lease, right after start().
+    for _ in range(200):
+        scheduler = runtime._scheduler
+        if scheduler is not None:
+            return scheduler
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the bot did not start its scheduler within 10 s")
+
+
+def _first_runs(scheduler: AsyncIOScheduler, config: Config) -> list[float]:
+    """Each check's first scheduled run; later ones follow at exact multiples of the interval."""
+    starts = {job.id: job.trigger.start_date.timestamp() for job in scheduler.get_jobs()}
+    return [starts[f"check:{check.id}"] for check in config.checks]
+
+
+def _checks_run(counter: Counter) -> tuple[float, float]:
+    ok = failed = 0.0
+    for metric in counter.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_total"):
+                if sample.labels["result"] == "success":
+                    ok += sample.value
+                else:
+                    failed += sample.value
+    return ok, failed
+
+
+def _lag_buckets(histogram: Histogram) -> tuple[dict[float, float], float]:
+    buckets: dict[float, float] = {}
+    total = 0.0
+    for metric in histogram.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_bucket"):
+                buckets[float(sample.labels["le"])] = sample.value
+            elif sample.name.endswith("_sum"):
+                total = sample.value
+    return buckets, total
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# -- orchestration -------------------------------------------------------------------------------
+
+
+def measure(spec: RunSpec) -> Figures:
+    """Start the endpoint server and the bot as separate processes; combine what both saw."""
+    context = multiprocessing.get_context("spawn")
+    server_conn, server_end = context.Pipe()
+    bot_conn, bot_end = context.Pipe()
+    budget_s = 120 + spec.warmup_s + spec.window_s + spec.grace_s
+    server = context.Process(
+        target=serve_endpoints,
+        args=(spec.endpoints, server_end, budget_s),
+        name="bench-endpoints",
+        daemon=True,
+    )
+    bot: BaseProcess | None = None
+    server.start()
+    server_end.close()
+    try:
+        port = _receive(server_conn, 30, "endpoint server port")
+        bot = context.Process(
+            target=run_bot, args=(spec, port, bot_end), name="bench-bot", daemon=True
+        )
+        started = time.monotonic()
+        bot.start()
+        bot_end.close()
+        report = _receive(bot_conn, budget_s, "bot report")
+        elapsed = time.monotonic() - started
+        if isinstance(report, str):
+            raise RuntimeError(f"the bot process failed:\n{report}")
+        server_conn.send("stop")
+        arrivals = _receive(server_conn, 30, "endpoint arrivals")
+        bot.join(15)
+        server.join(15)
+    finally:
+        for process in (bot, server):
+            if process is not None and process.is_alive():
+                process.terminate()
+                process.join(5)
+    return _figures(spec, report, arrivals, elapsed)
+
+
+def _receive(conn: Connection, timeout_s: float, what: str) -> Any:
+    if not conn.poll(timeout_s):
+        raise TimeoutError(f"no {what} within {timeout_s:.0f} s")
+    return conn.recv()
+
+
+def _figures(spec: RunSpec, report: BotReport, arrivals: Arrivals, elapsed_s: float) -> Figures:
+    window_s = report.window[1] - report.window[0]
+    checks = report.checks_ok + report.checks_failed
+    lags, expected, missed = _endpoint_lags(spec, report, arrivals)
+    hist_p99 = _bucket_quantile(report.lag_buckets, 0.99)
+    return Figures(
+        spec=spec,
+        checks_per_s=checks / window_s,
+        scheduled_per_s=spec.endpoints / spec.interval_s,
+        failures=int(report.checks_failed),
+        probes_per_cpu_s=checks / report.cpu_s if report.cpu_s else math.inf,
+        cpu_share=report.cpu_s / window_s,
+        peak_rss_mb=report.peak_rss_mb,
+        lag_p50_s=_quantile(lags, 0.50),
+        lag_p99_s=_quantile(lags, 0.99),
+        lag_max_s=lags[-1] if lags else math.nan,
+        runs_expected=expected,
+        runs_missed=missed,
+        hist_p50=_format_bound(_bucket_quantile(report.lag_buckets, 0.50)),
+        hist_p99=_format_bound(hist_p99),
+        hist_p99_within_target=hist_p99 <= TARGET_LAG_P99_S,
+        server_cpu_share=arrivals.cpu_s / elapsed_s,
+        setup_s=report.setup_s,
+    )
+
+
+def _endpoint_lags(
+    spec: RunSpec, report: BotReport, arrivals: Arrivals
+) -> tuple[list[float], int, int]:
+    """Exact lag of every run due in the window: arrival at the endpoint minus the due time.
+
+    It includes the time to send the request, so it bounds the lag of the job's own start (what
+    the product's histogram measures) from above.
+    """
+    interval = spec.interval_s
+    start, end = report.window
+    seen: set[tuple[int, int]] = set()
+    lags: list[float] = []
+    for index, arrived in zip(arrivals.indexes, arrivals.times, strict=True):
+        first = report.first_runs[index]
+        run = math.floor((arrived - first + _EARLY_S) / interval)
+        due = first + run * interval
+        if run >= 0 and start <= due < end and (index, run) not in seen:
+            seen.add((index, run))
+            lags.append(max(0.0, arrived - due))
+    expected = 0
+    for first in report.first_runs:
+        first_run = max(0, math.ceil((start - first) / interval))
+        last_run = math.ceil((end - first) / interval) - 1
+        expected += max(0, last_run - first_run + 1)
+    lags.sort()
+    return lags, expected, expected - len(seen)
+
+
+def _quantile(ordered: Sequence[float], q: float) -> float:
+    """Nearest-rank quantile of sorted values."""
+    if not ordered:
+        return math.nan
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def _bucket_quantile(buckets: Sequence[tuple[float, float]], q: float) -> float:
+    """The upper bound of the histogram bucket holding quantile q (all the histogram can say)."""
+    total = buckets[-1][1] if buckets else 0.0
+    if not total:
+        return math.nan
+    for bound, cumulative in buckets:
+        if cumulative >= q * total:
+            return bound
+    return math.inf
+
+
+def _format_bound(bound: float) -> str:
+    if math.isnan(bound):
+        return "no runs"
+    if math.isinf(bound):
+        return "> 30 s"
+    return f"≤ {bound:g} s"
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+
+def _verdict(passed: bool) -> str:
+    return "PASS" if passed else "MISS"
+
+
+def _rows(figures: Figures) -> list[tuple[str, str, str]]:
+    """(figure, target, measured with ratio and verdict) for one run."""
+    f = figures
+    rate_ratio = f.checks_per_s / f.scheduled_per_s
+    cpu_per_1000 = 1000 / f.probes_per_cpu_s
+    return [
+        (
+            "checks/s completed",
+            f"≥ {TARGET_RATE_SHARE:.0%} of scheduled",
+            f"{f.checks_per_s:,.1f} (scheduled {f.scheduled_per_s:,.1f}: {rate_ratio:.2f}×) "
+            f"{_verdict(rate_ratio >= TARGET_RATE_SHARE)}",
+        ),
+        (
+            "runs missed or > grace late",
+            "0",
+            f"{f.runs_missed:,} of {f.runs_expected:,} {_verdict(f.runs_missed == 0)}",
+        ),
+        ("failed checks", "0", f"{f.failures:,} {_verdict(f.failures == 0)}"),
+        (
+            "lag p50, exact (at endpoint)",
+            "",
+            f"{f.lag_p50_s:.3f} s",
+        ),
+        (
+            "lag p99, exact (at endpoint)",
+            f"< {TARGET_LAG_P99_S:g} s",
+            f"{f.lag_p99_s:.3f} s ({f.lag_p99_s / TARGET_LAG_P99_S:.2f}×) "
+            f"{_verdict(f.lag_p99_s < TARGET_LAG_P99_S)}",
+        ),
+        ("lag max, exact (at endpoint)", "", f"{f.lag_max_s:.3f} s"),
+        ("lag p50, product histogram", "", f.hist_p50),
+        (
+            "lag p99, product histogram",
+            f"< {TARGET_LAG_P99_S:g} s",
+            f"{f.hist_p99} {_verdict(f.hist_p99_within_target)}",
+        ),
+        (
+            "probes per CPU-second",
+            f"≥ {TARGET_PROBES_PER_CPU_S:,.0f}",
+            f"{f.probes_per_cpu_s:,.0f} ({f.probes_per_cpu_s / TARGET_PROBES_PER_CPU_S:.2f}×) "
+            f"{_verdict(f.probes_per_cpu_s >= TARGET_PROBES_PER_CPU_S)}",
+        ),
+        (
+            "CPU s per 1,000 checks",
+            f"≤ {1000 / TARGET_PROBES_PER_CPU_S:g}",
+            f"{cpu_per_1000:.2f} s",
+        ),
+        ("bot CPU, share of one core", "", f"{f.cpu_share:.0%}"),
+        (
+            "peak RSS",
+            f"< {TARGET_RSS_MB:g} MB",
+            f"{f.peak_rss_mb:,.0f} MB ({f.peak_rss_mb / TARGET_RSS_MB:.2f}×) "
+            f"{_verdict(f.peak_rss_mb < TARGET_RSS_MB)}",
+        ),
+        ("endpoint server CPU (not the bot)", "", f"{f.server_cpu_share:.0%} of one core"),
+        ("set-up (config, scheduling)", "", f"{f.setup_s:.1f} s"),
+    ]
+
+
+def render_table(results: Sequence[Figures]) -> str:
+    """One row per figure, one column per endpoint count, each figure beside its target."""
+    columns = [_rows(figures) for figures in results]
+    header = ["figure", "target", *(f"{f.spec.endpoints:,} endpoints" for f in results)]
+    body = [
+        [name, target, *(column[row][2] for column in columns)]
+        for row, (name, target, _) in enumerate(columns[0])
+    ]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        for line in [header, *body]
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def render_verdicts(results: Sequence[Figures]) -> list[str]:
+    lines = []
+    for figures in results:
+        misses = [name for name, _, cell in _rows(figures) if cell.endswith("MISS")]
+        verdict = "all targets met" if not misses else "MISS: " + ", ".join(misses)
+        lines.append(f"{figures.spec.endpoints:,} endpoints on one process: {verdict}")
+    return lines
+
+
+# -- command line --------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Run N http checks through statusbot's real monitor against loopback "
+        "endpoints and compare throughput, CPU, memory and schedule lag with their targets."
+    )
+    parser.add_argument("--endpoints", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--interval", type=float, default=30.0, help="check interval, seconds")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=75.0,
+        help="seconds per run: one interval of warm-up, the rest measured (default 75)",
+    )
+    parser.add_argument("--components", type=int, default=50)
+    parser.add_argument("--timeout", type=float, default=5.0, help="check timeout, seconds")
+    parser.add_argument("--store", choices=["memory", "redis"], default="memory")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: 200 endpoints, 5 s interval, 12 s"
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.endpoints, args.interval, args.duration = [200], 5.0, 12.0
+    if args.duration <= args.interval:
+        parser.error("--duration must be longer than --interval (one interval is warm-up)")
+    if min(args.endpoints) < 1 or args.components < 1:
+        parser.error("--endpoints and --components must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    window_s = args.duration - args.interval
+    store = "embedded store" if args.store == "memory" else f"Redis at {REDIS_URL}"
+    print(
+        f"statusbot checks benchmark: {store}, interval {args.interval:g} s, timeout "
+        f"{args.timeout:g} s, {args.components} components; {args.interval:g} s warm-up, "
+        f"{window_s:g} s measured"
+    )
+    print(f"machine: {os.cpu_count()} CPUs; endpoints served by a separate process on {LOOPBACK}")
+    results = []
+    for endpoints in args.endpoints:
+        spec = RunSpec(
+            endpoints=endpoints,
+            components=min(args.components, endpoints),
+            interval_s=args.interval,
+            timeout_s=args.timeout,
+            warmup_s=args.interval,
+            window_s=window_s,
+            grace_s=min(args.interval / 2, 5.0),
+            store=args.store,
+        )
+        load = os.getloadavg()[0]
+        print(f"running {endpoints:,} endpoints (load average {load:.2f}) ...", flush=True)
+        results.append(measure(spec))
+    print()
+    print(render_table(results))
+    print()
+    for line in render_verdicts(results):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""The post-mortem report: a Markdown document built from an incident's record and timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.config import Config
+from bot.durations import format_duration
+from bot.incidents.messaging import component_names, local_time
+from bot.incidents.models import Incident, TimelineEntry
+
+
+def _who(actor: str) -> str:
+    return actor if actor == "statusbot" else f"@{actor}"
+
+
+def render_postmortem(
+    config: Config,
+    incident: Incident,
+    timeline: list[TimelineEntry],
+    related: list[Incident],
+    now: datetime,
+) -> str:
+    end = incident.resolved_at or now
+    status = "resolved" if incident.resolved_at else f"still {incident.status.value}"
+    lines = [
+        f"# {incident.id}: {incident.title}",
+        "",
+        "## Summary",
+        "",
+        f"- Severity: {incident.sev}",
+        f"- Status: {status}",
+        f"- Commander: {_who(incident.commander) if incident.commander else 'none'}",
+        f"- Reporter: {_who(incident.reporter)}",
+        f"- Components: {component_names(config, incident.components)}",
+        "",
+        "## Impact",
+        "",
+        f"- Start: {local_time(config, incident.created_at)}",
+        f"- End: {local_time(config, end) if incident.resolved_at else 'ongoing'}",
+        f"- Duration: {format_duration(end - incident.created_at)}",
+        "",
+        "## Timeline",
+        "",
+        "| time | who | what |",
+        "|---|---|---|",
+    ]
+    for entry in timeline:
+        text = entry.text.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {local_time(config, entry.at)} | {_who(entry.actor)} | {text} |")
+    statements = [e for e in timeline if e.kind.startswith("statement")]
+    lines += ["", "## Customer statements", ""]
+    if statements:
+        lines += [f"- {local_time(config, e.at)}: {e.text}" for e in statements]
+    else:
+        lines.append("- none published")
+    lines += ["", "## Related incidents", ""]
+    if related:
+        lines += [
+            f"- {r.id}: {r.title} ({r.status.value}, opened {local_time(config, r.created_at)})"
+            for r in related
+        ]
+    else:
+        lines.append("- none")
+    lines += ["", "## Follow-up actions", "", "- [ ] ", ""]
+    return "\n".join(lines)

@@ -1,0 +1,243 @@
+"""The incident lifecycle: declare, update, change status or severity, assign, link, resolve.
+
+Every change is appended to the incident's timeline (who, what, when), replied in its thread,
+reflected on its card and summarised in one line for managers. Listeners (statements) hear of
+every change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+
+from bot.chat.message import clean_user_text, mention
+from bot.chat.poster import Poster
+from bot.config import Config
+from bot.durations import format_duration
+from bot.incidents.messaging import render_card, render_entry, render_manager_line
+from bot.incidents.models import Incident, IncidentStatus, TimelineEntry
+from bot.incidents.store import IncidentStore
+
+Listener = Callable[[Incident, TimelineEntry], Awaitable[None]]
+MAX_TITLE = 150
+MAX_TEXT = 2000
+DEFAULT_SEVERITY = 3
+
+
+class IncidentError(ValueError):
+    """Something a person asked for that cannot be done; the message is written for them."""
+
+
+class IncidentService:
+    def __init__(
+        self,
+        config: Config,
+        store: IncidentStore,
+        poster: Poster,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.store = store
+        self._poster = poster
+        self._clock = clock
+        self.listeners: list[Listener] = []
+
+    # -- queries -------------------------------------------------------------------------------
+
+    async def get(self, number: int) -> Incident:
+        incident = await self.store.get(number)
+        if incident is None:
+            raise IncidentError(f"INC-{number} does not exist; /incident list shows open incidents")
+        return incident
+
+    async def open_incidents(self) -> list[Incident]:
+        return await self.store.open_incidents()
+
+    async def timeline(self, number: int) -> list[TimelineEntry]:
+        return await self.store.timeline(number)
+
+    # -- changes -------------------------------------------------------------------------------
+
+    async def open(
+        self,
+        *,
+        title: str,
+        reporter: str,
+        severity: int | None = None,
+        components: Sequence[str] = (),
+        commander: str | None = None,
+        outage: str | None = None,
+    ) -> Incident:
+        title = _clean(title, MAX_TITLE)
+        if not title:
+            raise IncidentError("the incident needs a title")
+        self._check_components(components)
+        now = self._clock()
+        number = await self.store.next_number()
+        incident = Incident(
+            number=number,
+            title=title,
+            severity=severity or DEFAULT_SEVERITY,
+            components=list(dict.fromkeys(components)),
+            reporter=reporter,
+            commander=commander or reporter,
+            created_at=now,
+            updated_at=now,
+            last_update_at=now,
+            outage=outage,
+        )
+        await self.store.save(incident)
+        entry = TimelineEntry(
+            at=now,
+            actor=reporter,
+            kind="opened",
+            text=f"declared: {title}",
+        )
+        await self.store.append(number, entry)
+        await self._poster.post(
+            "incidents",
+            render_card(self.config, incident, now),
+            lane=_lane(incident),
+            ref=_ref(incident),
+        )
+        await self._poster.post(
+            "managers", render_manager_line(incident, entry), lane=_lane(incident)
+        )
+        await self._notify(incident, entry)
+        return incident
+
+    async def update(self, number: int, actor: str, text: str) -> Incident:
+        text = _clean(text, MAX_TEXT)
+        if not text:
+            raise IncidentError("the update needs some text")
+        incident = await self._open_one(number)
+        incident.last_update_at = self._clock()
+        return await self._change(incident, actor, "update", f"update: {text}")
+
+    async def change_status(
+        self, number: int, actor: str, status: IncidentStatus, text: str = ""
+    ) -> Incident:
+        if status == IncidentStatus.RESOLVED:
+            return await self.resolve(number, actor, text)
+        incident = await self._open_one(number)
+        if incident.status == status:
+            raise IncidentError(f"{incident.id} is already {status.value}")
+        incident.status = status
+        incident.last_update_at = self._clock()
+        note = _clean(text, MAX_TEXT)
+        return await self._change(
+            incident, actor, "status", f"is now {status.value}" + (f": {note}" if note else "")
+        )
+
+    async def change_severity(self, number: int, actor: str, severity: int) -> Incident:
+        incident = await self._open_one(number)
+        if incident.severity == severity:
+            raise IncidentError(f"{incident.id} is already sev{severity}")
+        before = incident.sev
+        incident.severity = severity
+        return await self._change(
+            incident, actor, "severity", f"is now sev{severity} (was {before})"
+        )
+
+    async def assign(self, number: int, actor: str, commander: str) -> Incident:
+        incident = await self._open_one(number)
+        if incident.commander == commander:
+            raise IncidentError(f"{mention(commander)} already commands {incident.id}")
+        incident.commander = commander
+        return await self._change(incident, actor, "commander", f"commander: {mention(commander)}")
+
+    async def resolve(self, number: int, actor: str, text: str = "") -> Incident:
+        incident = await self.get(number)
+        if not incident.is_open:
+            raise IncidentError(f"{incident.id} is already resolved")
+        now = self._clock()
+        incident.status = IncidentStatus.RESOLVED
+        incident.resolved_at = now
+        incident.last_update_at = now
+        note = _clean(text, MAX_TEXT)
+        took = format_duration(now - incident.created_at)
+        return await self._change(
+            incident, actor, "resolved", f"resolved after {took}" + (f": {note}" if note else "")
+        )
+
+    async def link(self, number: int, other: int, actor: str) -> Incident:
+        incident, related = await self.get(number), await self.get(other)
+        if other in incident.links:
+            raise IncidentError(f"{incident.id} and {related.id} are already linked")
+        incident.links.append(other)
+        related.links.append(number)
+        related.updated_at = self._clock()
+        await self.store.save(related)
+        await self.store.append(
+            other,
+            TimelineEntry(
+                at=self._clock(), actor=actor, kind="link", text=f"linked to {incident.id}"
+            ),
+        )
+        return await self._change(incident, actor, "link", f"linked to {related.id}")
+
+    async def for_outage(self, outage_id: str) -> Incident | None:
+        """The open incident declared from an outage alert, if any."""
+        number = await self.store.by_outage(outage_id)
+        incident = await self.store.get(number) if number is not None else None
+        return incident if incident is not None and incident.is_open else None
+
+    async def record(self, number: int, actor: str, kind: str, text: str) -> None:
+        """Add an entry to the timeline without posting it (statements, acknowledgements)."""
+        await self.store.append(
+            number, TimelineEntry(at=self._clock(), actor=actor, kind=kind, text=text)
+        )
+
+    # -- internals -----------------------------------------------------------------------------
+
+    async def _open_one(self, number: int) -> Incident:
+        incident = await self.get(number)
+        if not incident.is_open:
+            raise IncidentError(f"{incident.id} is resolved; open a new incident and link it")
+        return incident
+
+    async def _change(self, incident: Incident, actor: str, kind: str, text: str) -> Incident:
+        now = self._clock()
+        incident.updated_at = now
+        entry = TimelineEntry(at=now, actor=actor, kind=kind, text=text)
+        await self.store.save(incident)
+        await self.store.append(incident.number, entry)
+        lane, ref = _lane(incident), _ref(incident)
+        await self._poster.reply(
+            "incidents", render_entry(incident, entry), lane=lane, thread_ref=ref
+        )
+        await self._poster.update(
+            "incidents", render_card(self.config, incident, now), lane=lane, ref=ref
+        )
+        await self._poster.post("managers", render_manager_line(incident, entry), lane=lane)
+        await self._notify(incident, entry)
+        return incident
+
+    async def _notify(self, incident: Incident, entry: TimelineEntry) -> None:
+        for listener in self.listeners:
+            await listener(incident, entry)
+
+    def _check_components(self, components: Sequence[str]) -> None:
+        known = [c.id for c in self.config.components]
+        for component in components:
+            if component not in known:
+                raise IncidentError(
+                    f"unknown component {component!r}; expected one of {', '.join(known)}"
+                )
+
+
+def _clean(text: str, limit: int) -> str:
+    text = (
+        " ".join(clean_user_text(text).split())
+        if "\n" not in text
+        else clean_user_text(text).strip()
+    )
+    return text[:limit]
+
+
+def _lane(incident: Incident) -> str:
+    return f"incident:{incident.number}"
+
+
+def _ref(incident: Incident) -> str:
+    return f"incident:{incident.number}"

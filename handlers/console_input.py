@@ -1,0 +1,76 @@
+"""The console adapter's input side: commands typed at a prompt, answered in the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from typing import TextIO
+
+from bot.chat.console import render_plain
+from handlers.dispatch import Dispatcher, Invocation, Reply
+
+PROMPT_HELP = "Type /status or /incident help (Ctrl-D stops reading commands)."
+
+
+def parse_line(line: str) -> tuple[str, str] | None:
+    """`/incident open x` → ("incident", "open x"); None for anything else."""
+    stripped = line.strip()
+    for name in ("status", "incident"):
+        if stripped == f"/{name}" or stripped.startswith(f"/{name} "):
+            return name, stripped[len(name) + 1 :].strip()
+    return None
+
+
+def render_reply(reply: Reply) -> str:
+    message = reply.message
+    lines = [render_plain(message.title or message.text)]
+    lines += [f"  {render_plain(line)}" for line in message.lines]
+    lines += [f"  {label}: {render_plain(value)}" for label, value in message.fields]
+    if message.attachment:
+        lines.append(message.attachment[1])
+    if reply.open_form:
+        lines.append(
+            "  (the console has no forms: /incident open <title> [sev:1-4] [components:a,b])"
+        )
+    return "\n".join(lines)
+
+
+async def answer(dispatcher: Dispatcher, line: str, user: str = "console") -> str:
+    parsed = parse_line(line)
+    if parsed is None:
+        return f"Not a command: {line.strip()!r}. {PROMPT_HELP}"
+    name, text = parsed
+    invocation = Invocation(
+        platform="console",
+        user=user,
+        command="status" if name == "status" else "incident",
+        text=text,
+        channel=None,
+        trusted=True,
+    )
+    return render_reply(await dispatcher.handle(invocation))
+
+
+async def read_commands(
+    dispatcher: Dispatcher, stdin: TextIO | None = None, out: TextIO | None = None
+) -> None:
+    """Answer commands from standard input until it closes."""
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def pump() -> None:
+        # A daemon thread: a blocking read of the terminal must never hold up the process's exit.
+        for line in iter(stdin.readline, ""):
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        loop.call_soon_threadsafe(lines.put_nowait, "")
+
+    threading.Thread(target=pump, name="console-input", daemon=True).start()
+    out.write(PROMPT_HELP + "\n")
+    out.flush()
+    while line := await lines.get():
+        if line.strip():
+            out.write(await answer(dispatcher, line) + "\n")
+            out.flush()

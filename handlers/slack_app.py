@@ -1,0 +1,283 @@
+"""Slack: slash commands, alert buttons, the declare-incident modal and App Home, via Bolt.
+
+Listeners stay thin: acknowledge within Slack's 3 seconds, hand the work to bot/ through the
+shared dispatcher, render the reply. Retries (`X-Slack-Retry-Num`) and double clicks are
+claimed once in the store, so they never duplicate anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.alerts import ACKNOWLEDGE_ACTION, DECLARE_ACTION, SILENCE_ACTION, SILENCE_FOR, Alerter
+from bot.chat.message import Message
+from bot.chat.slack import escape_mrkdwn, render_blocks
+from bot.config import Config
+from bot.incidents.service import IncidentError, IncidentService
+from bot.metrics import Metrics
+from bot.roles import Roles
+from bot.status import ComponentStatus
+from bot.status_report import StatusReport
+from handlers.dispatch import Dispatcher, Invocation, Reply
+from handlers.slack_views import (
+    OPEN_INCIDENT_CALLBACK,
+    home_view,
+    incident_form,
+    read_incident_form,
+)
+
+log = logging.getLogger(__name__)
+
+# Slack's deadline is 3 s; answer with "working on it" well before and follow up.
+_ACK_BUDGET = 2.0
+_IMPACT_SEVERITY = {
+    ComponentStatus.MAJOR_OUTAGE.value: 1,
+    ComponentStatus.PARTIAL_OUTAGE.value: 2,
+    ComponentStatus.DEGRADED_PERFORMANCE.value: 3,
+}
+
+
+@dataclass
+class SlackServices:
+    config: Config
+    dispatcher: Dispatcher
+    incidents: IncidentService
+    alerter: Alerter
+    report: StatusReport
+    roles: Roles
+    metrics: Metrics
+    claim: Callable[[str], Awaitable[bool]]  # True the first time a key is claimed
+
+
+def build_slack_app(
+    services: SlackServices, client: AsyncWebClient, signing_secret: str
+) -> AsyncApp:
+    app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=False)
+    _register_commands(app, services)
+    _register_buttons(app, services)
+    _register_modal(app, services)
+    _register_home(app, services)
+    return app
+
+
+def add_slack_route(web_app: web.Application, bolt: AsyncApp) -> None:
+    async def slack_events(request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+
+    web_app.router.add_post("/slack/events", slack_events)
+
+
+def ephemeral(reply: Reply) -> dict[str, Any]:
+    message = reply.message
+    return {
+        "text": escape_mrkdwn(message.text),
+        "blocks": render_blocks(_with_text_block(message)),
+        "response_type": "in_channel" if reply.public else "ephemeral",
+    }
+
+
+def _with_text_block(message: Message) -> Message:
+    # Replies have no title: show the one-line text as the first block.
+    if message.title:
+        return message
+    return message.model_copy(update={"title": None, "lines": (message.text, *message.lines)})
+
+
+def _retry_key(body: dict[str, Any], headers: dict[str, Any]) -> str | None:
+    """A key identifying one user action across Slack's retries."""
+    for field in ("trigger_id", "event_id"):
+        if body.get(field):
+            return f"slack:{body[field]}"
+    view = body.get("view") or {}
+    if body.get("type") == "view_submission" and view.get("id"):
+        return f"slack:view:{view['id']}:{view.get('hash', '')}"
+    return None
+
+
+def _register_commands(app: AsyncApp, services: SlackServices) -> None:
+    async def run_command(
+        name: str,
+        ack: Any,
+        body: dict[str, Any],
+        respond: Any,
+        client: AsyncWebClient,
+        request: Any,
+    ) -> None:
+        started = asyncio.get_running_loop().time()
+        key = _retry_key(body, request.headers)
+        if key and not await services.claim(key):
+            await ack()  # a retry of something already handled
+            return
+        invocation = Invocation(
+            platform="slack",
+            user=body.get("user_id", ""),
+            command="status" if name == "status" else "incident",
+            text=body.get("text", ""),
+            channel=body.get("channel_id"),
+        )
+        work = asyncio.ensure_future(services.dispatcher.handle(invocation))
+        done, _ = await asyncio.wait({work}, timeout=_ACK_BUDGET)
+        if not done:
+            await ack(text="Working on it…", response_type="ephemeral")
+            reply = await work
+            await respond(**ephemeral(reply), replace_original=False)
+        else:
+            reply = work.result()
+            if reply.open_form:
+                await ack()
+                await _open_form(client, body["trigger_id"], services, reply.form_defaults)
+            else:
+                await ack(**ephemeral(reply))
+        services.metrics.command_latency.labels("slack").observe(
+            asyncio.get_running_loop().time() - started
+        )
+
+    @app.command("/status")
+    async def status_command(
+        ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient, request: Any
+    ) -> None:
+        await run_command("status", ack, body, respond, client, request)
+
+    @app.command("/incident")
+    async def incident_command(
+        ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient, request: Any
+    ) -> None:
+        await run_command("incident", ack, body, respond, client, request)
+
+
+def _register_buttons(app: AsyncApp, services: SlackServices) -> None:
+    async def guard(body: dict[str, Any], respond: Any, what: str) -> dict[str, Any] | None:
+        user = body["user"]["id"]
+        if not await services.roles.has(user, "responders"):
+            await respond(
+                text=f"Only responders may {what}; ask someone with that role "
+                "(config: roles.responders).",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return None
+        try:
+            value: dict[str, Any] = json.loads(body["actions"][0].get("value") or "{}")
+        except json.JSONDecodeError:
+            await respond(
+                text="That button is out of date.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return None
+        return value
+
+    @app.action(DECLARE_ACTION)
+    async def declare(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient) -> None:
+        await ack()
+        value = await guard(body, respond, "declare incidents")
+        if value is None:
+            return
+        existing = await services.incidents.for_outage(value.get("outage", ""))
+        if existing is not None:
+            await respond(
+                text=f"{existing.id} was already declared for this outage.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        component = str(value.get("component", ""))
+        defaults = {
+            "title": _alert_title(services.config, component, str(value.get("impact", ""))),
+            "severity": str(_IMPACT_SEVERITY.get(str(value.get("impact")), 3)),
+            "components": component,
+            "outage": str(value.get("outage", "")),
+        }
+        await _open_form(client, body["trigger_id"], services, defaults)
+
+    @app.action(ACKNOWLEDGE_ACTION)
+    async def acknowledge(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        value = await guard(body, respond, "acknowledge alerts")
+        if value is not None:
+            outage = await services.alerter.acknowledge(
+                str(value.get("component")), body["user"]["id"]
+            )
+            if outage is None:
+                await respond(
+                    text="That outage is over.", response_type="ephemeral", replace_original=False
+                )
+
+    @app.action(SILENCE_ACTION)
+    async def silence(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        value = await guard(body, respond, "silence alerts")
+        if value is not None:
+            until = datetime.now(UTC) + SILENCE_FOR
+            await services.alerter.silence(str(value.get("component")), until, body["user"]["id"])
+
+
+def _register_modal(app: AsyncApp, services: SlackServices) -> None:
+    @app.view(OPEN_INCIDENT_CALLBACK)
+    async def submit(
+        ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        user = body["user"]["id"]
+        form, errors = read_incident_form(services.config, view)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        if not await services.roles.has(user, "responders"):
+            await ack(
+                response_action="errors", errors={"title": "Only responders may open incidents."}
+            )
+            return
+        await ack()
+        if not await services.claim(f"slack:view:{view['id']}"):
+            return  # submitted twice
+        try:
+            incident = await services.incidents.open(
+                title=form.title,
+                reporter=user,
+                severity=form.severity,
+                components=form.components,
+                outage=form.outage,
+            )
+        except IncidentError as exc:
+            await client.chat_postEphemeral(channel=form.channel or user, user=user, text=str(exc))
+            return
+        log.info("%s declared from the Slack form by %s", incident.id, user)
+
+
+def _register_home(app: AsyncApp, services: SlackServices) -> None:
+    @app.event("app_home_opened")
+    async def home(event: dict[str, Any], client: AsyncWebClient, body: dict[str, Any]) -> None:
+        if not await services.claim(f"slack:{body.get('event_id')}"):
+            return
+        overview = await services.report.overview()
+        incidents = await services.incidents.open_incidents()
+        await client.views_publish(user_id=event["user"], view=home_view(overview, incidents))
+
+
+async def _open_form(
+    client: AsyncWebClient, trigger_id: str, services: SlackServices, defaults: dict[str, str]
+) -> None:
+    await client.views_open(trigger_id=trigger_id, view=incident_form(services.config, defaults))
+
+
+def _alert_title(config: Config, component_id: str, impact: str) -> str:
+    try:
+        name = config.component(component_id).display_name(config.languages[0])
+    except KeyError:
+        name = component_id
+    label = (
+        ComponentStatus(impact).label if impact in ComponentStatus._value2member_map_ else "Outage"
+    )
+    return f"{label}: {name}"

@@ -1,0 +1,130 @@
+"""Slack views: the declare-incident modal and the App Home tab."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bot.chat.message import Message
+from bot.chat.slack import render_blocks
+from bot.config import Config
+from bot.incidents.models import Incident
+
+OPEN_INCIDENT_CALLBACK = "incident_open"
+_MAX_TITLE = 150
+
+
+@dataclass(frozen=True)
+class IncidentForm:
+    title: str
+    severity: int
+    components: tuple[str, ...]
+    outage: str | None
+    channel: str | None
+
+
+def incident_form(config: Config, defaults: dict[str, str]) -> dict[str, Any]:
+    language = config.languages[0]
+    options = [
+        {"text": {"type": "plain_text", "text": c.display_name(language)[:75]}, "value": c.id}
+        for c in config.components
+    ]
+    severities = [
+        {"text": {"type": "plain_text", "text": f"sev{n}"}, "value": str(n)} for n in (1, 2, 3, 4)
+    ]
+    severity = defaults.get("severity", "3")
+    components_element: dict[str, Any] = {
+        "type": "multi_static_select",
+        "action_id": "components",
+        "placeholder": {"type": "plain_text", "text": "Affected components"},
+        "options": options,
+    }
+    chosen = [o for o in options if o["value"] in defaults.get("components", "").split(",")]
+    if chosen:
+        components_element["initial_options"] = chosen
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "input",
+            "block_id": "title",
+            "label": {"type": "plain_text", "text": "Title"},
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "title",
+                "max_length": _MAX_TITLE,
+                "initial_value": defaults.get("title", ""),
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "severity",
+            "label": {"type": "plain_text", "text": "Severity (sev1 is the most severe)"},
+            "element": {
+                "type": "static_select",
+                "action_id": "severity",
+                "options": severities,
+                "initial_option": severities[int(severity) - 1]
+                if severity in ("1", "2", "3", "4")
+                else severities[2],
+            },
+        },
+    ]
+    if options:
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": "components",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Components"},
+                "element": components_element,
+            }
+        )
+    if not defaults.get("title"):
+        blocks[0]["element"].pop("initial_value")
+    metadata = {"outage": defaults.get("outage") or None, "channel": defaults.get("channel")}
+    return {
+        "type": "modal",
+        "callback_id": OPEN_INCIDENT_CALLBACK,
+        "title": {"type": "plain_text", "text": "Declare an incident"},
+        "submit": {"type": "plain_text", "text": "Declare"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps(metadata),
+        "blocks": blocks,
+    }
+
+
+def read_incident_form(config: Config, view: dict[str, Any]) -> tuple[IncidentForm, dict[str, str]]:
+    """The submitted values, and per-block errors to show in the modal (empty when valid)."""
+    values = view.get("state", {}).get("values", {})
+    errors: dict[str, str] = {}
+    title = str((values.get("title", {}).get("title", {}) or {}).get("value") or "").strip()
+    if not title:
+        errors["title"] = "Give the incident a title."
+    selected = (values.get("severity", {}).get("severity", {}) or {}).get("selected_option") or {}
+    severity_text = str(selected.get("value", "3"))
+    if severity_text not in ("1", "2", "3", "4"):
+        errors["severity"] = "Choose sev1 to sev4."
+    picked = (values.get("components", {}).get("components", {}) or {}).get(
+        "selected_options"
+    ) or []
+    known = {c.id for c in config.components}
+    components = tuple(str(o.get("value")) for o in picked if o.get("value") in known)
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        metadata = {}
+    form = IncidentForm(
+        title=title,
+        severity=int(severity_text) if severity_text in ("1", "2", "3", "4") else 3,
+        components=components,
+        outage=metadata.get("outage") or None,
+        channel=metadata.get("channel") or None,
+    )
+    return form, errors
+
+
+def home_view(overview: Message, incidents: list[Incident]) -> dict[str, Any]:
+    blocks = render_blocks(overview)
+    if incidents:
+        blocks.append({"type": "divider"})
+    return {"type": "home", "blocks": blocks[:100]}
