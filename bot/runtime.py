@@ -86,9 +86,15 @@ class Runtime:
         self.probe = ProbeContext(http=self.http, ssl_context=ssl_context)
         self.monitor = Monitor(config, self.kv, self.probe, self.alerter, self.metrics, clock)
         self.incident_store = IncidentStore(self.kv)
-        self.incidents = IncidentService(config, self.incident_store, self.poster, clock)
-        self.report = StatusReport(config, self.monitor, self.incident_store, clock)
         slack = self.adapters.get("slack")
+        self.incidents = IncidentService(
+            config,
+            self.incident_store,
+            self.poster,
+            clock,
+            channels=slack if isinstance(slack, SlackAdapter) else None,
+        )
+        self.report = StatusReport(config, self.monitor, self.incident_store, clock)
         self.roles = Roles(config.roles, slack if isinstance(slack, SlackAdapter) else None)
         self.cadence = Cadence(config, self.kv, self.incidents, self.poster, clock)
         self.lease = LeaderLease(self.kv, ttl=lease_ttl)

@@ -36,3 +36,13 @@ class ChatAdapter(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+class ChannelCreator(Protocol):
+    """A platform that can give an incident a channel of its own."""
+
+    platform: str
+
+    async def create_incident_channel(self, name: str, topic: str, members: list[str]) -> str:
+        """Create (or reuse) a channel, set its topic, invite members; return its ID."""
+        ...

@@ -116,6 +116,24 @@ class SlackAdapter:
         )
         return str(response["ts"])
 
+    async def create_incident_channel(self, name: str, topic: str, members: list[str]) -> str:
+        for attempt in range(5):
+            candidate = name if attempt == 0 else f"{name}-{attempt + 1}"
+            try:
+                response = await self._call("conversations.create", name=candidate[:80])
+            except DeliveryError as exc:
+                if "name_taken" in exc.reason:
+                    continue
+                raise
+            channel = str(response["channel"]["id"])
+            break
+        else:
+            raise DeliveryError(f"every channel name like {name} is taken", permanent=True)
+        await self._call("conversations.setTopic", channel=channel, topic=topic[:250])
+        if members:
+            await self._call("conversations.invite", channel=channel, users=",".join(members))
+        return channel
+
     async def group_members(self, group_id: str) -> set[str]:
         response = await self._call("usergroups.users.list", usergroup=group_id)
         return set(response.get("users", []))

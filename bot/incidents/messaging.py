@@ -50,6 +50,8 @@ def render_card(config: Config, incident: Incident, now: datetime) -> Message:
     ]
     if incident.links:
         fields.append(("Related", ", ".join(f"INC-{n}" for n in incident.links)))
+    if incident.channel_name:
+        fields.append(("Channel", f"#{incident.channel_name}"))
     return Message(
         text=headline(incident),
         title=headline(incident),

@@ -40,6 +40,7 @@ class Incident(BaseModel):
     resolved_at: datetime | None = None
     links: list[int] = Field(default_factory=list)
     channel: str | None = None  # its own Slack channel, when incidents.create_channel is on
+    channel_name: str | None = None
     outage: str | None = None  # the outage alert it was declared from
 
     @property

@@ -7,9 +7,12 @@ every change.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
+from bot.chat.adapter import ChannelCreator
 from bot.chat.message import clean_user_text, mention
 from bot.chat.poster import Poster
 from bot.config import Config
@@ -17,6 +20,8 @@ from bot.durations import format_duration
 from bot.incidents.messaging import render_card, render_entry, render_manager_line
 from bot.incidents.models import Incident, IncidentStatus, TimelineEntry
 from bot.incidents.store import IncidentStore
+
+log = logging.getLogger(__name__)
 
 Listener = Callable[[Incident, TimelineEntry], Awaitable[None]]
 MAX_TITLE = 150
@@ -35,10 +40,12 @@ class IncidentService:
         store: IncidentStore,
         poster: Poster,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        channels: ChannelCreator | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self._poster = poster
+        self._channels = channels
         self._clock = clock
         self.listeners: list[Listener] = []
 
@@ -87,6 +94,8 @@ class IncidentService:
             outage=outage,
         )
         await self.store.save(incident)
+        if self.config.incidents.create_channel and self._channels is not None:
+            await self._give_channel(incident)
         entry = TimelineEntry(
             at=now,
             actor=reporter,
@@ -100,11 +109,34 @@ class IncidentService:
             lane=_lane(incident),
             ref=_ref(incident),
         )
+        if incident.channel and self._channels is not None:
+            await self._poster.post_to(
+                self._channels.platform,
+                incident.channel,
+                render_card(self.config, incident, now),
+                lane=_lane(incident),
+            )
         await self._poster.post(
             "managers", render_manager_line(incident, entry), lane=_lane(incident)
         )
         await self._notify(incident, entry)
         return incident
+
+    async def _give_channel(self, incident: Incident) -> None:
+        """Create `inc-<n>-<slug>`; on failure the incident lives in the incidents thread."""
+        assert self._channels is not None
+        name = f"inc-{incident.number}-{_slug(incident.title)}"
+        topic = f"{incident.id} ({incident.sev}): {incident.title}"
+        members = [incident.commander] if incident.commander else []
+        try:
+            incident.channel = await self._channels.create_incident_channel(name, topic, members)
+        except Exception:
+            log.exception(
+                "could not create a channel for %s; using the incidents thread", incident.id
+            )
+            return
+        incident.channel_name = name
+        await self.store.save(incident)
 
     async def update(self, number: int, actor: str, text: str) -> Incident:
         text = _clean(text, MAX_TEXT)
@@ -203,9 +235,14 @@ class IncidentService:
         await self.store.save(incident)
         await self.store.append(incident.number, entry)
         lane, ref = _lane(incident), _ref(incident)
-        await self._poster.reply(
-            "incidents", render_entry(incident, entry), lane=lane, thread_ref=ref
-        )
+        if incident.channel and self._channels is not None:
+            await self._poster.post_to(
+                self._channels.platform, incident.channel, render_entry(incident, entry), lane=lane
+            )
+        else:
+            await self._poster.reply(
+                "incidents", render_entry(incident, entry), lane=lane, thread_ref=ref
+            )
         await self._poster.update(
             "incidents", render_card(self.config, incident, now), lane=lane, ref=ref
         )
@@ -233,6 +270,11 @@ def _clean(text: str, limit: int) -> str:
         else clean_user_text(text).strip()
     )
     return text[:limit]
+
+
+def _slug(title: str) -> str:
+    words = re.findall(r"[a-z0-9]+", title.lower())
+    return "-".join(words)[:40].strip("-") or "incident"
 
 
 def _lane(incident: Incident) -> str:

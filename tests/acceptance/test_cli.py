@@ -23,14 +23,23 @@ async def service() -> AsyncIterator[Service]:
 
 async def statusbot(*args: str, cwd: Path, timeout: float = 60) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=cwd, env=bot_environment(),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=cwd,
+        env=bot_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout)
     return int(process.returncode or 0), out.decode(), err.decode()
 
 
-async def test_check_prints_a_table_and_fails_when_a_check_fails(tmp_path: Path, service: Service) -> None:
+async def test_check_prints_a_table_and_fails_when_a_check_fails(
+    tmp_path: Path, service: Service
+) -> None:
     config = write_config(tmp_path, service)
     code, out, _ = await statusbot("check", "--config", str(config), cwd=tmp_path)
     assert code == 0
@@ -75,8 +84,13 @@ async def test_demo_shows_an_outage_and_its_recovery_within_a_minute(tmp_path: P
     code, out, err = await statusbot("demo", "--duration", "50", cwd=tmp_path, timeout=90)
     assert code == 0, err
     alerts = [line for line in out.splitlines() if line.startswith("[#alerts] ")]
-    assert any("Major outage: online account services (login-journey: HTTP 404 at step 2 (dashboard)" in a for a in alerts)
-    assert any("Major outage: two-step verification (mfa-api: timed out after 1s" in a for a in alerts)
+    assert any(
+        "Major outage: online account services (login-journey: HTTP 404 at step 2 (dashboard)" in a
+        for a in alerts
+    )
+    assert any(
+        "Major outage: two-step verification (mfa-api: timed out after 1s" in a for a in alerts
+    )
     recovered = [line for line in out.splitlines() if "Recovered:" in line and "↳" in line]
     assert len(recovered) == 4
     assert "payments" not in "\n".join(alerts)

@@ -23,7 +23,9 @@ class Service:
 
     async def start(self) -> Service:
         async def health(_: web.Request) -> web.Response:
-            return web.json_response({"status": "UP" if self.status == 200 else "DOWN"}, status=self.status)
+            return web.json_response(
+                {"status": "UP" if self.status == 200 else "DOWN"}, status=self.status
+            )
 
         app = web.Application()
         app.router.add_get("/health", health)
@@ -103,7 +105,9 @@ async def test_outage_alert_restart_and_recovery_through_slack(
         service.status = 503
         await wait_for(lambda: slack.posts("C0ALERTS"), what="the outage alert")
         text = slack.texts()[0]
-        assert text.startswith("Major outage: online account services (web-home: HTTP 503, 2 failures since ")
+        assert text.startswith(
+            "Major outage: online account services (web-home: HTTP 503, 2 failures since "
+        )
         assert "Major outage: online account services" in text
     finally:
         await bot.stop()
@@ -124,7 +128,9 @@ async def test_outage_alert_restart_and_recovery_through_slack(
         await restarted.stop()
 
     texts = slack.texts()
-    assert len(texts) == 2, f"one alert and one recovery, no second alert after the restart: {texts}"
+    assert len(texts) == 2, (
+        f"one alert and one recovery, no second alert after the restart: {texts}"
+    )
     assert texts[1].startswith("Recovered: online account services after ")
     assert slack.posts()[1].args["thread_ts"] == "1700000000.000001"
     assert all("xoxb-not-a-real-token" not in line for line in bot.output + restarted.output)
@@ -138,7 +144,9 @@ async def test_without_credentials_it_runs_on_the_console_and_says_so(
     try:
         service.status = 503
         await wait_for(
-            lambda: any("[#alerts] Major outage: online account services" in line for line in bot.output),
+            lambda: any(
+                "[#alerts] Major outage: online account services" in line for line in bot.output
+            ),
             what="the console alert",
         )
     finally:

@@ -39,10 +39,17 @@ class BotProcess:
     async def start(self) -> BotProcess:
         env = {**self.env, "PORT": str(self.port), "STATUSBOT_HOST": "127.0.0.1"}
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--config", str(self.config),
-            env=env, cwd=self.cwd,
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--config",
+            str(self.config),
+            env=env,
+            cwd=self.cwd,
             stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         assert self.process.stdout is not None
         self._readers.append(asyncio.create_task(self._read(self.process.stdout)))

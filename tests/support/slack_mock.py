@@ -118,7 +118,11 @@ class MockSlack:
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts)}"
-            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url[:-4]}upload/{file_id}"}
+            return {
+                "ok": True,
+                "file_id": file_id,
+                "upload_url": f"{self.url[:-4]}upload/{file_id}",
+            }
         if method == "files.completeUploadExternal":
             files = args.get("files")
             if isinstance(files, str):
@@ -128,6 +132,9 @@ class MockSlack:
             return {"ok": True, "view": {"id": f"V{next(self._ts)}", **(args.get("view") or {})}}
         if method == "usergroups.users.list":
             return {"ok": True, "users": self.groups.get(str(args.get("usergroup")), [])}
+        if method == "conversations.create":
+            channel = f"CINC{next(self._ts)}"
+            return {"ok": True, "channel": {"id": channel, "name": args.get("name")}}
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}
         return {"ok": True}
