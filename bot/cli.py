@@ -18,6 +18,7 @@ from bot.checks.probe import ProbeContext, build_ssl_context, make_http_client, 
 from bot.checks.result import CheckResult
 from bot.config import Config, ConfigError, load_config
 from bot.settings import Settings
+from bot.statements.samples import template_problems
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -48,10 +49,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         for issue in exc.issues:
             print(f"  {issue}", file=sys.stderr)
         return EXIT_FAILED if args.command == "validate" else EXIT_USAGE
+    problems = template_problems(config)
+    if problems and args.command in ("validate", "run"):
+        print(f"statusbot: {len(problems)} problem(s) in the statement templates:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_FAILED if args.command == "validate" else EXIT_USAGE
     if args.command == "validate":
         print(
             f"{config_path}: OK ({len(config.components)} components, {len(config.checks)} checks, "
-            f"languages {', '.join(config.languages)})"
+            f"languages {', '.join(config.languages)}; templates in {config.statements.templates} "
+            "render)"
         )
         return EXIT_OK
     if args.command == "check":

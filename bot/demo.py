@@ -20,6 +20,7 @@ from aiohttp import web
 from bot.config import Config, parse_config
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.statements.templates import shipped_templates
 
 OUTAGE_AT = 8.0  # seconds after start
 RECOVERY_AT = 38.0
@@ -192,6 +193,7 @@ def demo_config(estate: Estate) -> Config:
             },
         ],
         "channels": {"alerts": {}, "incidents": {}, "managers": {}, "comms": {}},
+        "statements": {"templates": str(shipped_templates())},
     }
     return parse_config(raw, "<demo>")
 

@@ -29,6 +29,8 @@ from bot.monitor import Monitor
 from bot.outbox import Outbox
 from bot.roles import Roles
 from bot.settings import Settings
+from bot.statements.service import StatementService
+from bot.statements.templates import StatementTemplates
 from bot.status_report import StatusReport
 from bot.store import open_keyvalue
 from bot.store.keyvalue import KeyValue
@@ -97,6 +99,17 @@ class Runtime:
         self.report = StatusReport(config, self.monitor, self.incident_store, clock)
         self.roles = Roles(config.roles, slack if isinstance(slack, SlackAdapter) else None)
         self.cadence = Cadence(config, self.kv, self.incidents, self.poster, clock)
+        self.statements = StatementService(
+            config,
+            self.kv,
+            StatementTemplates(config.statements.templates),
+            self.incidents,
+            self.poster,
+            self.roles,
+            clock,
+        )
+        self.incidents.listeners.append(self.statements.on_incident_change)
+        self.cadence.hooks.append(self.statements.tick)
         self.lease = LeaderLease(self.kv, ttl=lease_ttl)
         self.web_app: web.Application = create_web_app(self.kv, self.metrics)
         # Started with the process on every replica (chat listeners: Socket Mode, the console).

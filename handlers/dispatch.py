@@ -17,6 +17,7 @@ from bot.incidents.models import IncidentStatus
 from bot.incidents.postmortem import render_postmortem
 from bot.incidents.service import IncidentError, IncidentService
 from bot.roles import Role, Roles
+from bot.statements.service import StatementError, StatementService
 from bot.status_report import StatusReport
 from handlers import grammar
 from handlers.grammar import CommandError
@@ -71,9 +72,11 @@ class Dispatcher:
         report: StatusReport,
         roles: Roles,
         poster: Poster,
+        statements: StatementService,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._config = config
+        self._statements = statements
         self._incidents = incidents
         self._report = report
         self._roles = roles
@@ -90,7 +93,7 @@ class Dispatcher:
             return await self._run(invocation, command)
         except CommandError as exc:
             return _say(str(exc))
-        except IncidentError as exc:
+        except (IncidentError, StatementError) as exc:
             return _say(str(exc))
         except Exception:
             log.exception("command failed: /%s %s", invocation.command, invocation.text)
@@ -180,10 +183,12 @@ class Dispatcher:
             case grammar.Link(number, other):
                 await svc.link(number, other, user)
                 return _say(f"Linked INC-{number} and INC-{other}.")
-            case grammar.Statement(number, _language):
-                incident = await svc.get(number)
+            case grammar.Statement(number, language):
+                statement = await self._statements.draft_for_incident(number, user, language)
+                languages = ", ".join(statement.texts)
                 return _say(
-                    f"Customer statements for {incident.id} are not available in this version yet."
+                    f"Drafted the customer statement for INC-{number} ({languages}); "
+                    "it waits for a comms member's approval in the comms channel."
                 )
             case grammar.Postmortem(number):
                 return await self._postmortem(invocation, number)

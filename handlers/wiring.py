@@ -20,6 +20,7 @@ def build_dispatcher(runtime: Runtime) -> Dispatcher:
         runtime.report,
         runtime.roles,
         runtime.poster,
+        runtime.statements,
         clock=runtime.clock,
     )
 

@@ -6,7 +6,7 @@ restart neither repeats nor forgets them; both stop by themselves when incidents
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -40,6 +40,8 @@ class Cadence:
         self._incidents = incidents
         self._poster = poster
         self._clock = clock
+        # More work on the same tick (statement deadlines, maintenance notices).
+        self.hooks: list[Callable[[datetime, list[Incident]], Awaitable[None]]] = []
 
     def tick_interval(self) -> timedelta:
         """Often enough for the shortest configured interval, at most every 30 s."""
@@ -66,6 +68,8 @@ class Cadence:
         for incident in open_incidents:
             await self._remind(incident, now)
         await self._summarise(open_incidents, now)
+        for hook in self.hooks:
+            await hook(now, open_incidents)
 
     async def _remind(self, incident: Incident, now: datetime) -> None:
         every = self._config.incidents.update_reminder.get(incident.sev)  # type: ignore[call-overload]
@@ -83,10 +87,7 @@ class Cadence:
             f"{who}: {incident.id} has had no update for {quiet}. "
             f"Post one with /incident update {incident.id} <text>"
         )
-        lane = f"incident:{incident.number}"
-        await self._poster.reply(
-            "incidents", Message(text=text), lane=lane, thread_ref=f"incident:{incident.number}"
-        )
+        await self._incidents.post_in_incident(incident, Message(text=text))
         await self._incidents.record(incident.number, "statusbot", "reminder", f"reminded {who}")
 
     async def _summarise(self, open_incidents: list[Incident], now: datetime) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from bot.chat.adapter import ChannelCreator
-from bot.chat.message import clean_user_text, mention
+from bot.chat.message import Message, clean_user_text, mention
 from bot.chat.poster import Poster
 from bot.config import Config
 from bot.durations import format_duration
@@ -235,20 +235,23 @@ class IncidentService:
         await self.store.save(incident)
         await self.store.append(incident.number, entry)
         lane, ref = _lane(incident), _ref(incident)
-        if incident.channel and self._channels is not None:
-            await self._poster.post_to(
-                self._channels.platform, incident.channel, render_entry(incident, entry), lane=lane
-            )
-        else:
-            await self._poster.reply(
-                "incidents", render_entry(incident, entry), lane=lane, thread_ref=ref
-            )
+        await self.post_in_incident(incident, render_entry(incident, entry))
         await self._poster.update(
             "incidents", render_card(self.config, incident, now), lane=lane, ref=ref
         )
         await self._poster.post("managers", render_manager_line(incident, entry), lane=lane)
         await self._notify(incident, entry)
         return incident
+
+    async def post_in_incident(self, incident: Incident, message: Message) -> None:
+        """Into the incident's own channel when it has one, else its thread in `incidents`."""
+        lane = _lane(incident)
+        if incident.channel and self._channels is not None:
+            await self._poster.post_to(
+                self._channels.platform, incident.channel, message, lane=lane
+            )
+        else:
+            await self._poster.reply("incidents", message, lane=lane, thread_ref=_ref(incident))
 
     async def _notify(self, incident: Incident, entry: TimelineEntry) -> None:
         for listener in self.listeners:

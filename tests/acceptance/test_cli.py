@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.acceptance.test_run import Service, write_config
+from tests.support.builders import TEMPLATES
 from tests.support.process import bot_environment
 
 
@@ -67,10 +68,29 @@ checks:
     assert f"{config}: checks[1].conditions:" in err
     assert "Traceback" not in err
 
-    config.write_text("components: [{id: web, name: Web}]\n")
+    config.write_text(f"components: [{{id: web, name: Web}}]\nstatements: {{templates: {TEMPLATES}}}\n")
     code, out, _ = await statusbot("validate", "--config", str(config), cwd=tmp_path)
     assert code == 0
     assert "OK" in out
+
+
+async def test_validate_renders_every_template_in_every_language(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    for source in TEMPLATES.glob("*.en.j2"):
+        (templates / source.name).write_text(source.read_text())
+    (templates / "identified.en.j2").write_text("Fixed soon, {{ internal_title }}")
+    config = tmp_path / "statusbot.yaml"
+    config.write_text(
+        "languages: [en, it]\ncomponents: [{id: web, name: Web}]\nstatements: {templates: templates}\n"
+    )
+    code, _, err = await statusbot("validate", "--config", str(config), cwd=tmp_path)
+    assert code == 1
+    assert f"{templates / 'identified.en.j2'}: 'internal_title' is undefined" in err
+    assert f"{templates / 'investigating.it.j2'}: template not found" in err
+    code, _, err = await statusbot("run", "--config", str(config), cwd=tmp_path)
+    assert code == 2, "rejected at start-up too"
+    assert "template not found" in err
 
 
 async def test_run_with_a_broken_config_says_why_without_a_traceback(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from aiohttp import web
 
+from tests.support.builders import TEMPLATES
 from tests.support.process import BotProcess, bot_environment, wait_for
 from tests.support.slack_mock import MockSlack
 
@@ -85,6 +86,8 @@ checks:
     success_threshold: 2
 channels:
   alerts: {{slack: C0ALERTS}}
+statements:
+  templates: {TEMPLATES}
 """)
     return path
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.checks.result import CheckResult, ConditionResult
 from bot.config import Config, parse_config
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "statements"
 
 COMPONENTS = [
     {"id": "web", "name": {"en": "online account services", "it": "servizi online del conto"}},
@@ -46,6 +49,7 @@ def make_config(**overrides: Any) -> Config:
             },
         ],
         "channels": {"alerts": {"slack": "C0ALERTS"}, "managers": {"slack": "C0MANAGERS"}},
+        "statements": {"templates": str(TEMPLATES)},
     }
     raw.update(overrides)
     return parse_config(raw, "<test>")

@@ -14,6 +14,7 @@ from aiohttp import web
 class Call:
     method: str
     args: dict[str, Any]
+    result: dict[str, Any] = field(default_factory=dict)  # what the mock answered (`ts`, view `id`)
 
 
 @dataclass
@@ -37,6 +38,7 @@ class MockSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_post("/respond/{token}", self._respond)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -62,6 +64,10 @@ class MockSlack:
             _Failure(status, error, retry_after) for _ in range(times)
         )
 
+    def clear_failures(self) -> None:
+        """Slack is healthy again: forget the failures still queued by `fail_next`."""
+        self._failures.clear()
+
     def posts(self, channel: str | None = None) -> list[Call]:
         """chat.postMessage calls that succeeded, optionally to one channel."""
         return [
@@ -79,6 +85,21 @@ class MockSlack:
 
     uploads: dict[str, bytes] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)
+    # What listeners sent to a `response_url` (ephemeral follow-ups, refusals), in order.
+    responses: list[dict[str, Any]] = field(default_factory=list)
+
+    def calls_of(self, method: str) -> list[Call]:
+        """Successful calls of one Web API method, in order."""
+        return [c for c in self.calls if c.method == method and not c.args.get("_failed")]
+
+    def response_url(self, token: str) -> str:
+        """A `response_url` served by this mock (Slack gives one per command and action)."""
+        return f"{self.url[:-4]}respond/{token}"
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.responses.append({"_token": request.match_info["token"], **body})
+        return web.Response(text="ok")
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["file_id"]] = await request.read()
@@ -93,6 +114,9 @@ class MockSlack:
             for key in ("blocks", "view"):
                 if isinstance(args.get(key), str):
                     args[key] = json.loads(args[key])
+        # Some SDK methods (files.completeUploadExternal) send their arguments as a query string.
+        for key, value in request.query.items():
+            args.setdefault(key, value)
         call = Call(method, args)
         self.calls.append(call)
         pending = self._failures.get(method)
@@ -103,7 +127,8 @@ class MockSlack:
             return web.json_response(
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers
             )
-        return web.json_response(self._answer(method, args))
+        call.result = self._answer(method, args)
+        return web.json_response(call.result)
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "chat.postMessage":

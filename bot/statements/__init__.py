@@ -1,0 +1,1 @@
+"""Customer statements: drafted from templates, approved by comms, then published."""
