@@ -27,9 +27,11 @@ from bot.config import Config
 from bot.incidents.service import IncidentError, IncidentService
 from bot.metrics import Metrics
 from bot.roles import Roles
+from bot.statements.service import StatementService
 from bot.status import ComponentStatus
 from bot.status_report import StatusReport
 from handlers.dispatch import Dispatcher, Invocation, Reply
+from handlers.slack_statements import register_statement_review
 from handlers.slack_views import (
     OPEN_INCIDENT_CALLBACK,
     home_view,
@@ -58,6 +60,7 @@ class SlackServices:
     roles: Roles
     metrics: Metrics
     claim: Callable[[str], Awaitable[bool]]  # True the first time a key is claimed
+    statements: StatementService
 
 
 def build_slack_app(
@@ -68,6 +71,7 @@ def build_slack_app(
     _register_buttons(app, services)
     _register_modal(app, services)
     _register_home(app, services)
+    register_statement_review(app, services.statements)
     return app
 
 

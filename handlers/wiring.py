@@ -47,6 +47,7 @@ def install_chat(runtime: Runtime, *, console_commands: bool = False) -> Dispatc
                 roles=runtime.roles,
                 metrics=runtime.metrics,
                 claim=runtime.incident_store.claim,
+                statements=runtime.statements,
             )
             bolt = build_slack_app(
                 services, slack.client, secret.get_secret_value() if secret else "unused"

@@ -314,8 +314,11 @@ class StatementService:
             raise StatementError(f"this statement is already {statement.state.value}")
         return statement
 
+    async def may_review(self, user: str) -> bool:
+        return await self._roles.has(user, "comms")
+
     async def _require_comms(self, user: str, what: str) -> None:
-        if not await self._roles.has(user, "comms"):
+        if not await self.may_review(user):
             raise StatementError(
                 f"Only comms may {what}; ask someone with that role (config: roles.comms)."
             )
