@@ -24,7 +24,11 @@ from bot.store.keyvalue import KeyValue
 from tests.support.builders import Clock, make_config
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "statements"
-ROLES = {"responders": ["U0ENG1", "U0ENG2"], "comms": ["U0COMMS1", "U0COMMS2"], "managers": ["U0MGR1"]}
+ROLES = {
+    "responders": ["U0ENG1", "U0ENG2"],
+    "comms": ["U0COMMS1", "U0COMMS2"],
+    "managers": ["U0MGR1"],
+}
 SECRET_TITLE = "DB primary OOM after bad deploy by team X"
 
 
@@ -60,7 +64,9 @@ def desk(kv: KeyValue) -> Desk:
 
 
 async def test_opening_an_incident_drafts_a_statement_in_every_language(desk: Desk) -> None:
-    await desk.incidents.open(title=SECRET_TITLE, reporter="U0ENG1", severity=1, components=["web", "app"])
+    await desk.incidents.open(
+        title=SECRET_TITLE, reporter="U0ENG1", severity=1, components=["web", "app"]
+    )
     draft = await desk.statements.store.pending("incident:1")
     assert draft is not None
     assert set(draft.texts) == {"en", "it"}
@@ -79,7 +85,9 @@ async def test_opening_an_incident_drafts_a_statement_in_every_language(desk: De
 
 
 async def test_four_eyes_approval_publishes_once(desk: Desk) -> None:
-    await desk.incidents.open(title=SECRET_TITLE, reporter="U0COMMS1", severity=2, components=["web"])
+    await desk.incidents.open(
+        title=SECRET_TITLE, reporter="U0COMMS1", severity=2, components=["web"]
+    )
     draft = await desk.statements.store.pending("incident:1")
     assert draft is not None
 
@@ -96,9 +104,13 @@ async def test_four_eyes_approval_publishes_once(desk: Desk) -> None:
     assert [s.id for s in await desk.statements.published()] == [draft.id]
     incidents = await desk.posts("incidents")
     managers = await desk.posts("managers")
-    assert incidents[-1].startswith("Published statement for INC-1 (investigating): Since 11:30 CET")
+    assert incidents[-1].startswith(
+        "Published statement for INC-1 (investigating): Since 11:30 CET"
+    )
     assert managers[-1] == incidents[-1]
-    assert (await desk.posts("comms"))[-1] == "Statement for INC-1 (investigating): published by \ue000U0COMMS2\ue001"
+    assert (await desk.posts("comms"))[
+        -1
+    ] == "Statement for INC-1 (investigating): published by \ue000U0COMMS2\ue001"
     kinds = [e.kind for e in await desk.incidents.timeline(1)]
     assert kinds == ["opened", "statement-drafted", "statement-approved", "statement-published"]
 
@@ -150,7 +162,9 @@ async def test_the_next_draft_can_cite_related_earlier_incidents(kv: KeyValue) -
     await desk.incidents.open(title="Again", reporter="U0ENG1", components=["web"])
     await desk.incidents.link(2, 1, "U0ENG1")
     draft = await desk.statements.draft_for_incident(2, "U0ENG1")
-    assert "This may be related to the issue we experienced on 22 November 2026." in draft.texts["en"]
+    assert (
+        "This may be related to the issue we experienced on 22 November 2026." in draft.texts["en"]
+    )
     assert "April outage" not in draft.texts["en"]
 
 
@@ -191,7 +205,9 @@ async def test_maintenance_notices_are_drafted_ahead(kv: KeyValue) -> None:
     comms = await desk.posts("comms")
     assert len(comms) == 1
     assert comms[0].startswith("Statement for maintenance ")
-    pending = next(iter(await desk.statements.store.of_subject(f"maintenance:{comms[0].split()[3]}")))
+    pending = next(
+        iter(await desk.statements.store.of_subject(f"maintenance:{comms[0].split()[3]}"))
+    )
     assert pending.texts["en"] == (
         "We will carry out planned maintenance of our online account services and mobile app "
         "from 11:30 CET on 24 November 2026 until 13:30 CET on 24 November 2026. During this time "
@@ -202,7 +218,9 @@ async def test_maintenance_notices_are_drafted_ahead(kv: KeyValue) -> None:
 
 
 @pytest.mark.parametrize("language", ["en", "it"])
-@pytest.mark.parametrize("status", ["investigating", "identified", "monitoring", "resolved", "maintenance", "name"])
+@pytest.mark.parametrize(
+    "status", ["investigating", "identified", "monitoring", "resolved", "maintenance", "name"]
+)
 def test_every_shipped_template_renders(status: str, language: str) -> None:
     from bot.statements.samples import sample_context
 
