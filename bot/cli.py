@@ -8,9 +8,9 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
@@ -95,9 +95,9 @@ def _setup_logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _run_async(coro: asyncio.Future[int] | object) -> int:
+def _run_async(main: Coroutine[Any, Any, int]) -> int:
     try:
-        return int(asyncio.run(coro))  # type: ignore[arg-type]
+        return asyncio.run(main)
     except KeyboardInterrupt:
         return EXIT_OK
 

@@ -32,6 +32,7 @@ from bot.settings import Settings
 from bot.statements.service import StatementService
 from bot.statements.templates import StatementTemplates
 from bot.status_report import StatusReport
+from bot.statuspage import StatusPage, add_status_page_routes
 from bot.store import open_keyvalue
 from bot.store.keyvalue import KeyValue
 from bot.web import create_web_app
@@ -112,6 +113,17 @@ class Runtime:
         self.cadence.hooks.append(self.statements.tick)
         self.lease = LeaderLease(self.kv, ttl=lease_ttl)
         self.web_app: web.Application = create_web_app(self.kv, self.metrics)
+        add_status_page_routes(
+            self.web_app,
+            StatusPage(
+                config,
+                settings.public_url,
+                self.monitor,
+                self.incident_store,
+                self.statements,
+                clock,
+            ),
+        )
         # Started with the process on every replica (chat listeners: Socket Mode, the console).
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._first_run_within = first_run_within
