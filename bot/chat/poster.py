@@ -31,10 +31,7 @@ class Poster:
     async def post(
         self, kind: ChannelKind, message: Message, *, lane: str, ref: str | None = None
     ) -> None:
-        for platform, channel in self.destinations(kind):
-            await self._outbox.enqueue(
-                Delivery(lane=lane, platform=platform, channel=channel, message=message, ref=ref)
-            )
+        await self._fan_out(kind, message, lane=lane, op="post", ref=ref)
 
     async def post_to(self, platform: str, channel: str, message: Message, *, lane: str) -> None:
         """Post to one specific channel (where a command was typed)."""
@@ -47,20 +44,22 @@ class Poster:
         return await self._outbox.ref_of(platform, channel, message_id)
 
     async def update(self, kind: ChannelKind, message: Message, *, lane: str, ref: str) -> None:
-        for platform, channel in self.destinations(kind):
-            await self._outbox.enqueue(
-                Delivery(
-                    lane=lane,
-                    platform=platform,
-                    channel=channel,
-                    message=message,
-                    op="update",
-                    ref=ref,
-                )
-            )
+        await self._fan_out(kind, message, lane=lane, op="update", ref=ref)
 
     async def reply(
         self, kind: ChannelKind, message: Message, *, lane: str, thread_ref: str
+    ) -> None:
+        await self._fan_out(kind, message, lane=lane, op="reply", thread_ref=thread_ref)
+
+    async def _fan_out(
+        self,
+        kind: ChannelKind,
+        message: Message,
+        *,
+        lane: str,
+        op: Literal["post", "update", "reply"],
+        ref: str | None = None,
+        thread_ref: str | None = None,
     ) -> None:
         for platform, channel in self.destinations(kind):
             await self._outbox.enqueue(
@@ -69,7 +68,8 @@ class Poster:
                     platform=platform,
                     channel=channel,
                     message=message,
-                    op="reply",
+                    op=op,
+                    ref=ref,
                     thread_ref=thread_ref,
                 )
             )
