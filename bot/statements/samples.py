@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from bot.config import Config
-from bot.statements.context import StatementContext, components_phrase
+from bot.statements.context import (
+    StatementContext,
+    components_phrase,
+    format_date,
+    format_moment,
+    format_time,
+)
 from bot.statements.templates import StatementTemplates
 
 _SAMPLE_NAMES = {
     "en": ["online account services", "mobile app"],
     "it": ["servizi online del conto", "app mobile"],
 }
+
+
+_ZONE = ZoneInfo("Europe/Rome")
+_START = datetime(2026, 4, 1, 9, 30, tzinfo=UTC)
 
 
 def sample_context(language: str) -> StatementContext:
@@ -19,12 +32,12 @@ def sample_context(language: str) -> StatementContext:
         status="investigating",
         components=names,
         components_phrase=components_phrase(names, language),
-        started_at="11:30 CET",
-        next_update_at="12:00 CET",
+        started_at=format_moment(_START, _ZONE, language),
+        next_update_at=format_time(_START + timedelta(minutes=30), _ZONE),
         previous_statement="An earlier statement.",
-        related_dates=["1 April 2026"],
-        window_start="01:00 CET",
-        window_end="03:00 CET",
+        related_dates=[format_date(_START - timedelta(days=30), _ZONE, language)],
+        window_start=format_moment(_START, _ZONE, language),
+        window_end=format_moment(_START + timedelta(hours=2), _ZONE, language),
     )
 
 

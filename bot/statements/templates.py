@@ -36,7 +36,7 @@ class StatementTemplates:
             loader=FileSystemLoader(str(directory)),
             undefined=StrictUndefined,
             autoescape=False,  # plain text; every output escapes it for its own markup
-            trim_blocks=True,
+            # Whitespace is tidied after rendering; trim_blocks would glue sentences together.
             lstrip_blocks=True,
         )
 
