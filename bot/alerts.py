@@ -139,15 +139,21 @@ class Alerter:
             )
         return outage
 
-    async def silence(self, component_id: str, until: datetime, user: str | None = None) -> None:
-        """Hold back alerts for a component until `until`; a recovery still closes the outage."""
-        seconds = int((until - self._clock()).total_seconds())
-        if seconds <= 0:
+    async def silence(
+        self, component_id: str, duration: timedelta = SILENCE_FOR, user: str | None = None
+    ) -> None:
+        """Hold back alerts for a component for a while; a recovery still closes the outage."""
+        if duration <= timedelta(0):
             return
-        await self._kv.set(_silence_key(component_id), until.isoformat(), px=seconds * 1000)
+        until = self._clock() + duration
+        await self._kv.set(
+            _silence_key(component_id),
+            until.isoformat(),
+            px=int(duration.total_seconds() * 1000),
+        )
         outage = await self.open_outage(component_id)
         if outage is not None and outage.posted and user is not None:
-            text = f"Silenced for {format_duration(until - self._clock())} by {mention(user)}"
+            text = f"Silenced for {format_duration(duration)} by {mention(user)}"
             await self._poster.reply(
                 "alerts", Message(text=text), lane=_lane(outage), thread_ref=outage.ref
             )

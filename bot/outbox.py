@@ -107,8 +107,11 @@ class Outbox:
                     task = asyncio.create_task(self._drain_lane(lane))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+                # that lands as the event is set, and a deposed leader would keep delivering.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=poll_interval)
+                    async with asyncio.timeout(poll_interval):
+                        await self._wake.wait()
         finally:
             for task in tasks:
                 task.cancel()

@@ -87,14 +87,15 @@ class Dispatcher:
         try:
             context = await self._context_incident(invocation)
             command = _parse(invocation, context)
+        except CommandError as exc:
+            return _say(str(exc))
+        try:
             refusal = await self._refusal(invocation, command)
             if refusal:
                 return _say(refusal)
             return await self._run(invocation, command)
-        except CommandError as exc:
-            return _say(str(exc))
         except (IncidentError, StatementError) as exc:
-            return _say(str(exc))
+            return _say(f"{exc}\nUsage: {grammar.usage_of(command)}")
         except Exception:
             log.exception("command failed: /%s %s", invocation.command, invocation.text)
             return _say("Sorry, that failed on our side and was logged; please try again.")
@@ -204,8 +205,11 @@ class Dispatcher:
             f"{component_names(self._config, i.components)}"
             for i in open_incidents
         )
+        count = len(open_incidents)
         return Message(
-            text=f"{len(open_incidents)} open incidents", title="Open incidents", lines=lines
+            text=f"{count} open incident{'' if count == 1 else 's'}",
+            title="Open incidents",
+            lines=lines,
         )
 
     async def _show(self, number: int) -> Message:

@@ -394,6 +394,30 @@ _PARSERS = {
 }
 
 
+_USAGE_OF: dict[type, str] = {
+    StatusOverview: "status",
+    StatusComponent: "status",
+    StatusPost: "status",
+    Help: "help",
+    OpenForm: "open",
+    Open: "open",
+    ListIncidents: "list",
+    Show: "show",
+    Update: "update",
+    ChangeStatus: "status_change",
+    ChangeSeverity: "sev",
+    Assign: "assign",
+    Resolve: "resolve",
+    Link: "link",
+    Statement: "statement",
+    Postmortem: "postmortem",
+}
+
+
+def usage_of(command: Command) -> str:
+    return USAGE[_USAGE_OF[type(command)]]
+
+
 def help_text(topic: str | None = None) -> str:
     if topic is not None:
         return f"Usage: {USAGE[_SUBCOMMAND_USAGE[topic]]}"

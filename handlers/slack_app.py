@@ -12,7 +12,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -224,8 +223,9 @@ def _register_buttons(app: AsyncApp, services: SlackServices) -> None:
         await ack()
         value = await guard(body, respond, "silence alerts")
         if value is not None:
-            until = datetime.now(UTC) + SILENCE_FOR
-            await services.alerter.silence(str(value.get("component")), until, body["user"]["id"])
+            await services.alerter.silence(
+                str(value.get("component")), SILENCE_FOR, body["user"]["id"]
+            )
 
 
 def _register_modal(app: AsyncApp, services: SlackServices) -> None:
@@ -246,6 +246,16 @@ def _register_modal(app: AsyncApp, services: SlackServices) -> None:
         await ack()
         if not await services.claim(f"slack:view:{view['id']}"):
             return  # submitted twice
+        if form.outage and not await services.claim(f"declared:{form.outage}"):
+            # Two forms for one outage (a double click, two responders at once): one incident.
+            existing = await services.incidents.for_outage(form.outage)
+            which = existing.id if existing else "An incident"
+            await client.chat_postEphemeral(
+                channel=form.channel or user,
+                user=user,
+                text=f"{which} was already declared for this outage.",
+            )
+            return
         try:
             incident = await services.incidents.open(
                 title=form.title,

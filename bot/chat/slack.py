@@ -36,6 +36,9 @@ def escape_mrkdwn(text: str) -> str:
 
 def render_blocks(message: Message) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
+    if not message.title and not message.lines:
+        # With blocks present Slack shows only them: the one-line text must be one of them.
+        blocks.append(_section(escape_mrkdwn(message.text)))
     if message.title:
         title = escape_mrkdwn(message.title)
         emoji = f"{message.emoji} " if message.emoji else ""

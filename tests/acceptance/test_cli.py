@@ -68,7 +68,9 @@ checks:
     assert f"{config}: checks[1].conditions:" in err
     assert "Traceback" not in err
 
-    config.write_text(f"components: [{{id: web, name: Web}}]\nstatements: {{templates: {TEMPLATES}}}\n")
+    config.write_text(
+        f"components: [{{id: web, name: Web}}]\nstatements: {{templates: {TEMPLATES}}}\n"
+    )
     code, out, _ = await statusbot("validate", "--config", str(config), cwd=tmp_path)
     assert code == 0
     assert "OK" in out

@@ -77,7 +77,7 @@ async def test_mistakes_get_one_line_and_the_usage(
     )
     assert (
         await answer(dispatcher, "/incident show 42")
-        == "INC-42 does not exist; /incident list shows open incidents"
+        == "INC-42 does not exist; /incident list shows open incidents\n  Usage: /incident show <ID>"
     )
     assert (await answer(dispatcher, "/status nope")).startswith(
         "unknown component 'nope'; expected one of web, app"
