@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import sys
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
@@ -40,14 +41,14 @@ from bot.web import create_web_app
 log = logging.getLogger(__name__)
 
 
-def build_adapters(settings: Settings, console: TextIO | None = None) -> dict[str, ChatAdapter]:
+def build_adapters(
+    settings: Settings, ssl_context: ssl.SSLContext, console: TextIO | None = None
+) -> dict[str, ChatAdapter]:
     """Slack when it has a token; the console when no chat platform is configured."""
     adapters: dict[str, ChatAdapter] = {}
     if settings.slack_bot_token is not None:
         adapters["slack"] = SlackAdapter.create(
-            settings.slack_bot_token.get_secret_value(),
-            settings.slack_api_url,
-            build_ssl_context(settings.ssl_cert_file),
+            settings.slack_bot_token.get_secret_value(), settings.slack_api_url, ssl_context
         )
     if not adapters:
         adapters["console"] = ConsoleAdapter(console)
@@ -78,13 +79,16 @@ class Runtime:
             settings.redis_prefix,
         )
         self.metrics = Metrics()
+        # Loading the CA bundle is slow: once for the probes and Slack alike.
+        ssl_context = build_ssl_context(settings.ssl_cert_file)
         self.adapters = (
-            dict(adapters) if adapters is not None else build_adapters(settings, console)
+            dict(adapters)
+            if adapters is not None
+            else build_adapters(settings, ssl_context, console)
         )
         self.outbox = Outbox(self.kv, self.adapters, self.metrics)
         self.poster = Poster(config, self.outbox)
         self.alerter = Alerter(config, self.kv, self.poster, self.metrics, clock)
-        ssl_context = build_ssl_context(settings.ssl_cert_file)
         self.http = make_http_client(ssl_context, max_connections=config.monitor.max_concurrency)
         self.probe = ProbeContext(http=self.http, ssl_context=ssl_context)
         self.monitor = Monitor(config, self.kv, self.probe, self.alerter, self.metrics, clock)

@@ -198,14 +198,8 @@ class IncidentService:
             raise IncidentError(f"{incident.id} and {related.id} are already linked")
         incident.links.append(other)
         related.links.append(number)
-        related.updated_at = self._clock()
-        await self.store.save(related)
-        await self.store.append(
-            other,
-            TimelineEntry(
-                at=self._clock(), actor=actor, kind="link", text=f"linked to {incident.id}"
-            ),
-        )
+        # Both threads and cards show the link; managers need to hear of it once.
+        await self._change(related, actor, "link", f"linked to {incident.id}", managers=False)
         return await self._change(incident, actor, "link", f"linked to {related.id}")
 
     async def for_outage(self, outage_id: str) -> Incident | None:
@@ -228,7 +222,9 @@ class IncidentService:
             raise IncidentError(f"{incident.id} is resolved; open a new incident and link it")
         return incident
 
-    async def _change(self, incident: Incident, actor: str, kind: str, text: str) -> Incident:
+    async def _change(
+        self, incident: Incident, actor: str, kind: str, text: str, *, managers: bool = True
+    ) -> Incident:
         now = self._clock()
         incident.updated_at = now
         entry = TimelineEntry(at=now, actor=actor, kind=kind, text=text)
@@ -239,7 +235,8 @@ class IncidentService:
         await self._poster.update(
             "incidents", render_card(self.config, incident, now), lane=lane, ref=ref
         )
-        await self._poster.post("managers", render_manager_line(incident, entry), lane=lane)
+        if managers:
+            await self._poster.post("managers", render_manager_line(incident, entry), lane=lane)
         await self._notify(incident, entry)
         return incident
 
