@@ -21,8 +21,12 @@ from bot.config import Config, parse_config
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.statements.templates import shipped_templates
+from handlers.console_input import answer
+from handlers.dispatch import Dispatcher
+from handlers.wiring import install_chat
 
 OUTAGE_AT = 8.0  # seconds after start
+DECLARE_AT = 16.0
 RECOVERY_AT = 38.0
 
 
@@ -207,34 +211,50 @@ async def run_demo(settings: Settings, duration: float | None = None) -> int:
         update={"redis_url": None, "slack_bot_token": None, "port": 0, "host": "127.0.0.1"}
     )
     runtime = Runtime(settings, config, first_run_within=timedelta(seconds=1))
-    from handlers.wiring import install_chat
 
-    install_chat(runtime, console_commands=True)
+    dispatcher = install_chat(runtime, console_commands=True)
     say = _narrator()
     say(f"simulated estate on 127.0.0.1:{estate.http_port}: web, app, phone, mfa, payments")
     for line in runtime.describe():
         say(line)
     await runtime.start()
-    say(f"status server on http://127.0.0.1:{runtime.port} (/healthz, /readyz, /metrics)")
+    say(f"public status page on http://127.0.0.1:{runtime.port}/ (also /metrics, /feed.atom)")
     say(f"all services healthy; an outage starts in {OUTAGE_AT:.0f}s")
     try:
-        await _script(estate, say, duration)
+        await _script(estate, dispatcher, say, duration)
     finally:
         await runtime.stop()
         await estate.stop()
     return 0
 
 
-async def _script(estate: Estate, say: Any, duration: float | None) -> None:
+async def _script(estate: Estate, dispatcher: Dispatcher, say: Any, duration: float | None) -> None:
     from bot.cli import wait_for_signal
 
+    async def engineer_types(command: str) -> None:
+        say(f"the on-call engineer types: {command}")
+        print(await answer(dispatcher, command), flush=True)
+
+    async def at(moment: float) -> None:
+        await asyncio.sleep(max(0.0, moment - (loop.time() - started)))
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
     async def timeline() -> None:
-        await asyncio.sleep(OUTAGE_AT)
+        await at(OUTAGE_AT)
         say("injecting the outage: dashboard 404 after login, app 503, mfa hangs, phone refuses")
         await estate.break_()
-        await asyncio.sleep(RECOVERY_AT - OUTAGE_AT)
+        await at(DECLARE_AT)
+        await engineer_types(
+            "/incident open Customers cannot log in, pay or verify sev:1 "
+            "components:web,app,mfa,phone"
+        )
+        await at(RECOVERY_AT)
         say("repairing every service")
         await estate.repair()
+        await at(RECOVERY_AT + 6)
+        await engineer_types("/incident status 1 monitoring Failover complete, watching closely")
         await asyncio.sleep(1e9 if duration is None else max(0.0, duration - RECOVERY_AT))
 
     story = asyncio.create_task(timeline())

@@ -103,7 +103,7 @@ async def test_run_with_a_broken_config_says_why_without_a_traceback(tmp_path: P
 
 
 async def test_demo_shows_an_outage_and_its_recovery_within_a_minute(tmp_path: Path) -> None:
-    code, out, err = await statusbot("demo", "--duration", "50", cwd=tmp_path, timeout=90)
+    code, out, err = await statusbot("demo", "--duration", "52", cwd=tmp_path, timeout=90)
     assert code == 0, err
     alerts = [line for line in out.splitlines() if line.startswith("[#alerts] ")]
     assert any(
@@ -116,3 +116,6 @@ async def test_demo_shows_an_outage_and_its_recovery_within_a_minute(tmp_path: P
     recovered = [line for line in out.splitlines() if "Recovered:" in line and "↳" in line]
     assert len(recovered) == 4
     assert "payments" not in "\n".join(alerts)
+    assert "[#incidents] INC-1 (sev1, investigating): Customers cannot log in, pay or verify" in out
+    assert "[#comms] Statement for INC-1 (investigating): awaiting approval" in out
+    assert "[#comms] Statement for INC-1 (monitoring): awaiting approval" in out
