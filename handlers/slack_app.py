@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ from handlers.dispatch import Dispatcher, Invocation, Reply
 from handlers.slack_statements import register_statement_review
 from handlers.slack_views import (
     OPEN_INCIDENT_CALLBACK,
+    IncidentForm,
     home_view,
     incident_form,
     read_incident_form,
@@ -62,15 +63,38 @@ class SlackServices:
     statements: StatementService
 
 
+class AfterAck:
+    """Work that follows an acknowledgement.
+
+    The app runs with `process_before_response`, so Slack gets its HTTP answer as soon as a
+    listener returns (Bolt's other mode polls for `ack()` every 10 ms, a floor under every
+    reply). Anything slower than a store write (Web API calls, `respond()`) runs here instead.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def run(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Slack follow-up failed", exc_info=task.exception())
+
+
 def build_slack_app(
     services: SlackServices, client: AsyncWebClient, signing_secret: str
 ) -> AsyncApp:
-    app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=False)
-    _register_commands(app, services)
-    _register_buttons(app, services)
-    _register_modal(app, services)
-    _register_home(app, services)
-    register_statement_review(app, services.statements)
+    app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=True)
+    later = AfterAck()
+    _register_commands(app, services, later)
+    _register_buttons(app, services, later)
+    _register_modal(app, services, later)
+    _register_home(app, services, later)
+    register_statement_review(app, services.statements, later)
     return app
 
 
@@ -109,7 +133,10 @@ def _retry_key(body: dict[str, Any], headers: dict[str, Any]) -> str | None:
     return None
 
 
-def _register_commands(app: AsyncApp, services: SlackServices) -> None:
+def _register_commands(app: AsyncApp, services: SlackServices, later: AfterAck) -> None:
+    async def respond_when_done(work: asyncio.Future[Reply], respond: Any) -> None:
+        await respond(**ephemeral(await work), replace_original=False)
+
     async def run_command(
         name: str,
         ack: Any,
@@ -134,13 +161,12 @@ def _register_commands(app: AsyncApp, services: SlackServices) -> None:
         done, _ = await asyncio.wait({work}, timeout=_ACK_BUDGET)
         if not done:
             await ack(text="Working on it…", response_type="ephemeral")
-            reply = await work
-            await respond(**ephemeral(reply), replace_original=False)
+            later.run(respond_when_done(work, respond))
         else:
             reply = work.result()
             if reply.open_form:
                 await ack()
-                await _open_form(client, body["trigger_id"], services, reply.form_defaults)
+                later.run(_open_form(client, body["trigger_id"], services, reply.form_defaults))
             else:
                 await ack(**ephemeral(reply))
         services.metrics.command_latency.labels("slack").observe(
@@ -160,7 +186,7 @@ def _register_commands(app: AsyncApp, services: SlackServices) -> None:
         await run_command("incident", ack, body, respond, client, request)
 
 
-def _register_buttons(app: AsyncApp, services: SlackServices) -> None:
+def _register_buttons(app: AsyncApp, services: SlackServices, later: AfterAck) -> None:
     async def guard(body: dict[str, Any], respond: Any, what: str) -> dict[str, Any] | None:
         user = body["user"]["id"]
         if not await services.roles.has(user, "responders"):
@@ -185,6 +211,11 @@ def _register_buttons(app: AsyncApp, services: SlackServices) -> None:
     @app.action(DECLARE_ACTION)
     async def declare(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient) -> None:
         await ack()
+        later.run(declare_from_alert(body, respond, client))
+
+    async def declare_from_alert(
+        body: dict[str, Any], respond: Any, client: AsyncWebClient
+    ) -> None:
         value = await guard(body, respond, "declare incidents")
         if value is None:
             return
@@ -208,6 +239,9 @@ def _register_buttons(app: AsyncApp, services: SlackServices) -> None:
     @app.action(ACKNOWLEDGE_ACTION)
     async def acknowledge(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
+        later.run(acknowledge_alert(body, respond))
+
+    async def acknowledge_alert(body: dict[str, Any], respond: Any) -> None:
         value = await guard(body, respond, "acknowledge alerts")
         if value is not None:
             outage = await services.alerter.acknowledge(
@@ -221,6 +255,9 @@ def _register_buttons(app: AsyncApp, services: SlackServices) -> None:
     @app.action(SILENCE_ACTION)
     async def silence(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
+        later.run(silence_alerts(body, respond))
+
+    async def silence_alerts(body: dict[str, Any], respond: Any) -> None:
         value = await guard(body, respond, "silence alerts")
         if value is not None:
             await services.alerter.silence(
@@ -228,7 +265,7 @@ def _register_buttons(app: AsyncApp, services: SlackServices) -> None:
             )
 
 
-def _register_modal(app: AsyncApp, services: SlackServices) -> None:
+def _register_modal(app: AsyncApp, services: SlackServices, later: AfterAck) -> None:
     @app.view(OPEN_INCIDENT_CALLBACK)
     async def submit(
         ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
@@ -244,6 +281,11 @@ def _register_modal(app: AsyncApp, services: SlackServices) -> None:
             )
             return
         await ack()
+        later.run(declare_from_form(view, form, user, client))
+
+    async def declare_from_form(
+        view: dict[str, Any], form: IncidentForm, user: str, client: AsyncWebClient
+    ) -> None:
         if not await services.claim(f"slack:view:{view['id']}"):
             return  # submitted twice
         if form.outage and not await services.claim(f"declared:{form.outage}"):
@@ -270,9 +312,14 @@ def _register_modal(app: AsyncApp, services: SlackServices) -> None:
         log.info("%s declared from the Slack form by %s", incident.id, user)
 
 
-def _register_home(app: AsyncApp, services: SlackServices) -> None:
+def _register_home(app: AsyncApp, services: SlackServices, later: AfterAck) -> None:
     @app.event("app_home_opened")
     async def home(event: dict[str, Any], client: AsyncWebClient, body: dict[str, Any]) -> None:
+        later.run(publish_home(event, client, body))
+
+    async def publish_home(
+        event: dict[str, Any], client: AsyncWebClient, body: dict[str, Any]
+    ) -> None:
         if not await services.claim(f"slack:{body.get('event_id')}"):
             return
         overview = await services.report.overview()

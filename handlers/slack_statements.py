@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -11,18 +12,28 @@ from bot.statements.messaging import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION
 from bot.statements.models import Statement, StatementState
 from bot.statements.service import StatementError, StatementService
 
+
+class AfterAckRunner(Protocol):
+    def run(self, work: Coroutine[Any, Any, None]) -> None: ...
+
+
 EDIT_CALLBACK = "statement_edit"
 REJECT_CALLBACK = "statement_reject"
 _MAX_TEXT = 3000  # Slack's plain_text_input limit
 
 
-def register_statement_review(app: AsyncApp, statements: StatementService) -> None:
+def register_statement_review(
+    app: AsyncApp, statements: StatementService, later: AfterAckRunner
+) -> None:
     async def tell(respond: Any, text: str) -> None:
         await respond(text=text, response_type="ephemeral", replace_original=False)
 
     @app.action(APPROVE_ACTION)
     async def approve(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
+        later.run(approve_statement(body, respond))
+
+    async def approve_statement(body: dict[str, Any], respond: Any) -> None:
         statement_id = body["actions"][0].get("value", "")
         try:
             statement = await statements.approve(statement_id, body["user"]["id"])
@@ -34,16 +45,22 @@ def register_statement_review(app: AsyncApp, statements: StatementService) -> No
     @app.action(EDIT_ACTION)
     async def edit(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient) -> None:
         await ack()
-        statement = await _reviewable(statements, body, respond, tell)
-        if statement is not None:
-            await client.views_open(trigger_id=body["trigger_id"], view=edit_view(statement))
+        later.run(open_review_form(body, respond, client, edit_view))
 
     @app.action(REJECT_ACTION)
     async def reject(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient) -> None:
         await ack()
+        later.run(open_review_form(body, respond, client, reject_view))
+
+    async def open_review_form(
+        body: dict[str, Any],
+        respond: Any,
+        client: AsyncWebClient,
+        form: Callable[[Statement], dict[str, Any]],
+    ) -> None:
         statement = await _reviewable(statements, body, respond, tell)
         if statement is not None:
-            await client.views_open(trigger_id=body["trigger_id"], view=reject_view(statement))
+            await client.views_open(trigger_id=body["trigger_id"], view=form(statement))
 
     @app.view(EDIT_CALLBACK)
     async def submit_edit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
