@@ -34,6 +34,11 @@ class Metrics:
             buckets=_LAG_BUCKETS,
             registry=r,
         )
+        self.check_runs_skipped = Counter(
+            "statusbot_check_runs_skipped_total",
+            "Scheduled check runs dropped because the previous one was still running or too late",
+            registry=r,
+        )
         self.component_status = Gauge(
             "statusbot_component_status",
             "Component status: 0 operational, 1 under maintenance, 2 degraded, 3 partial, 4 major",

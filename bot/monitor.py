@@ -14,7 +14,9 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -53,6 +55,7 @@ class Monitor:
         self._clock = clock
         self._slots = asyncio.Semaphore(config.monitor.max_concurrency)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._running: set[asyncio.Task[Any]] = set()
 
     def schedule(
         self, scheduler: AsyncIOScheduler, *, first_run_within: timedelta | None = None
@@ -60,6 +63,8 @@ class Monitor:
         """Add one interval job per check; the first runs land at random within `first_run_within`
         (default: each check's interval)."""
         now = datetime.now(UTC)
+        # A run the scheduler had to drop (still busy, or too late) is an overload signal.
+        scheduler.add_listener(self._skipped, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         for check in self.config.checks:
             spread = min(check.interval, first_run_within or check.interval)
             start = now + timedelta(seconds=random.uniform(0, spread.total_seconds()))
@@ -74,15 +79,37 @@ class Monitor:
                 replace_existing=True,
             )
 
+    def _skipped(self, event: JobEvent) -> None:
+        self._metrics.check_runs_skipped.inc()
+
     async def _run_scheduled(self, check: Check, start: datetime) -> None:
-        interval = check.interval.total_seconds()
-        elapsed = (datetime.now(UTC) - start).total_seconds()
-        self._metrics.schedule_lag.observe(max(0.0, elapsed - round(elapsed / interval) * interval))
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
         try:
-            await self.run(check)
+            async with self._slots:
+                # Lag is measured once a probe slot is free: waiting for one is being late too.
+                interval = check.interval.total_seconds()
+                elapsed = (datetime.now(UTC) - start).total_seconds()
+                lag = elapsed - round(elapsed / interval) * interval
+                self._metrics.schedule_lag.observe(max(0.0, lag))
+                result = await run_check(check, self._probe)
+            await self.record(check, result)
+        except asyncio.CancelledError:
+            return  # stopping (shutdown or lost leadership): nothing to report
         except Exception:
             # A bug or a store outage must not kill the schedule: log it, try next interval.
             log.exception("check %s could not be recorded", check.id)
+        finally:
+            if task is not None:
+                self._running.discard(task)
+
+    async def stop_running(self) -> None:
+        """Cancel the probes in flight, so none outlives the HTTP client it uses."""
+        tasks = list(self._running)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def run(self, check: Check) -> CheckResult:
         """Probe once and record the result."""

@@ -178,6 +178,7 @@ class Runtime:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        await self.monitor.stop_running()
         await _cancel(self._leader_tasks)
 
     async def stop(self) -> None:

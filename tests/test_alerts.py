@@ -12,7 +12,7 @@ import pytest
 from bot.alerts import Alerter
 from bot.chat.poster import Poster
 from bot.chat.slack import SlackAdapter
-from bot.checks.probe import ProbeContext, build_ssl_context
+from bot.checks.probe import ProbeContext, build_ssl_context, make_http_client
 from bot.checks.result import CheckResult
 from bot.config import Config
 from bot.metrics import Metrics
@@ -74,7 +74,9 @@ def build_bot(
     adapter = SlackAdapter.create("xoxb-test", slack.url, None)
     outbox = Outbox(kv, {"slack": adapter}, metrics, clock=lambda: clock.now.timestamp())
     alerter = Alerter(config, kv, Poster(config, outbox), metrics, clock)
-    probe = ProbeContext(http=http, ssl_context=build_ssl_context(None))
+    probe = ProbeContext(
+        http=make_http_client(build_ssl_context(None)), ssl_context=build_ssl_context(None)
+    )
     monitor = Monitor(config, kv, probe, alerter, metrics, clock)
     return Bot(monitor, outbox, slack, clock, config)
 

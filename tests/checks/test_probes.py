@@ -163,7 +163,7 @@ async def test_http_checks_share_no_cookies(web_url: str, probe_context: ProbeCo
     )
 
     assert result.success, descriptions(result)
-    assert len(probe_context.http.cookies.jar) == 0
+    assert all(len(client.cookies.jar) == 0 for client in probe_context.http.clients)
 
 
 async def test_http_does_not_follow_redirects_unless_asked(
