@@ -20,8 +20,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts import ACKNOWLEDGE_ACTION, DECLARE_ACTION, SILENCE_ACTION, SILENCE_FOR, Alerter
-from bot.chat.message import Message
-from bot.chat.slack import escape_mrkdwn, render_blocks
 from bot.config import Config
 from bot.incidents.service import IncidentError, IncidentService
 from bot.metrics import Metrics
@@ -30,6 +28,7 @@ from bot.statements.service import StatementService
 from bot.status import ComponentStatus
 from bot.status_report import StatusReport
 from handlers.dispatch import Dispatcher, Invocation, Reply
+from handlers.slack_replies import ephemeral, tell
 from handlers.slack_statements import register_statement_review
 from handlers.slack_views import (
     OPEN_INCIDENT_CALLBACK,
@@ -106,22 +105,6 @@ def add_slack_route(web_app: web.Application, bolt: AsyncApp) -> None:
     web_app.router.add_post("/slack/events", slack_events)
 
 
-def ephemeral(reply: Reply) -> dict[str, Any]:
-    message = reply.message
-    return {
-        "text": escape_mrkdwn(message.text),
-        "blocks": render_blocks(_with_text_block(message)),
-        "response_type": "in_channel" if reply.public else "ephemeral",
-    }
-
-
-def _with_text_block(message: Message) -> Message:
-    # Replies have no title: show the one-line text as the first block.
-    if message.title:
-        return message
-    return message.model_copy(update={"title": None, "lines": (message.text, *message.lines)})
-
-
 def _retry_key(body: dict[str, Any], headers: dict[str, Any]) -> str | None:
     """A key identifying one user action across Slack's retries."""
     for field in ("trigger_id", "event_id"):
@@ -190,21 +173,16 @@ def _register_buttons(app: AsyncApp, services: SlackServices, later: AfterAck) -
     async def guard(body: dict[str, Any], respond: Any, what: str) -> dict[str, Any] | None:
         user = body["user"]["id"]
         if not await services.roles.has(user, "responders"):
-            await respond(
-                text=f"Only responders may {what}; ask someone with that role "
+            await tell(
+                respond,
+                f"Only responders may {what}; ask someone with that role "
                 "(config: roles.responders).",
-                response_type="ephemeral",
-                replace_original=False,
             )
             return None
         try:
             value: dict[str, Any] = json.loads(body["actions"][0].get("value") or "{}")
         except json.JSONDecodeError:
-            await respond(
-                text="That button is out of date.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            await tell(respond, "That button is out of date.")
             return None
         return value
 
@@ -221,11 +199,7 @@ def _register_buttons(app: AsyncApp, services: SlackServices, later: AfterAck) -
             return
         existing = await services.incidents.for_outage(value.get("outage", ""))
         if existing is not None:
-            await respond(
-                text=f"{existing.id} was already declared for this outage.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            await tell(respond, f"{existing.id} was already declared for this outage.")
             return
         component = str(value.get("component", ""))
         defaults = {
@@ -248,9 +222,7 @@ def _register_buttons(app: AsyncApp, services: SlackServices, later: AfterAck) -
                 str(value.get("component")), body["user"]["id"]
             )
             if outage is None:
-                await respond(
-                    text="That outage is over.", response_type="ephemeral", replace_original=False
-                )
+                await tell(respond, "That outage is over.")
 
     @app.action(SILENCE_ACTION)
     async def silence(ack: Any, body: dict[str, Any], respond: Any) -> None:

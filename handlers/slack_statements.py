@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.statements.messaging import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION
 from bot.statements.models import Statement, StatementState
 from bot.statements.service import StatementError, StatementService
+from handlers.slack_replies import tell
 
 
 class AfterAckRunner(Protocol):
@@ -25,9 +26,6 @@ _MAX_TEXT = 3000  # Slack's plain_text_input limit
 def register_statement_review(
     app: AsyncApp, statements: StatementService, later: AfterAckRunner
 ) -> None:
-    async def tell(respond: Any, text: str) -> None:
-        await respond(text=text, response_type="ephemeral", replace_original=False)
-
     @app.action(APPROVE_ACTION)
     async def approve(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
@@ -58,7 +56,7 @@ def register_statement_review(
         client: AsyncWebClient,
         form: Callable[[Statement], dict[str, Any]],
     ) -> None:
-        statement = await _reviewable(statements, body, respond, tell)
+        statement = await _reviewable(statements, body, respond)
         if statement is not None:
             await client.views_open(trigger_id=body["trigger_id"], view=form(statement))
 
@@ -91,7 +89,7 @@ def register_statement_review(
 
 
 async def _reviewable(
-    statements: StatementService, body: dict[str, Any], respond: Any, tell: Any
+    statements: StatementService, body: dict[str, Any], respond: Any
 ) -> Statement | None:
     """The pending statement a button names, if this user may review it; else say why not."""
     statement = await statements.store.get(body["actions"][0].get("value", ""))

@@ -1,0 +1,31 @@
+"""What a Slack user sees of a command or a click: replies only they can see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.chat.message import Message
+from bot.chat.slack import escape_mrkdwn, render_blocks
+from handlers.dispatch import Reply
+
+
+def ephemeral(reply: Reply) -> dict[str, Any]:
+    """A command's reply as Slack's response body: to the caller only, unless public."""
+    message = reply.message
+    return {
+        "text": escape_mrkdwn(message.text),
+        "blocks": render_blocks(_with_text_block(message)),
+        "response_type": "in_channel" if reply.public else "ephemeral",
+    }
+
+
+async def tell(respond: Any, text: str) -> None:
+    """A one-line answer to a click, for the clicker's eyes only, leaving the message as it is."""
+    await respond(text=escape_mrkdwn(text), response_type="ephemeral", replace_original=False)
+
+
+def _with_text_block(message: Message) -> Message:
+    # Replies have no title: show the one-line text as the first block.
+    if message.title:
+        return message
+    return message.model_copy(update={"title": None, "lines": (message.text, *message.lines)})
