@@ -106,6 +106,13 @@ async def run_bot(settings: Settings, config: Config) -> int:
     from bot.runtime import Runtime
     from handlers.wiring import install_chat
 
+    if settings.slack_bot_token and not (settings.slack_signing_secret or settings.slack_app_token):
+        print(
+            "statusbot: SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN: it verifies "
+            "Slack's requests (or set SLACK_APP_TOKEN to use Socket Mode instead)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     runtime = Runtime(settings, config)
     install_chat(runtime, console_commands=True)
     for line in runtime.describe():

@@ -95,6 +95,29 @@ async def test_validate_renders_every_template_in_every_language(tmp_path: Path)
     assert "template not found" in err
 
 
+async def test_run_refuses_a_slack_token_without_a_signing_secret(
+    tmp_path: Path, service: Service
+) -> None:
+    config = write_config(tmp_path, service)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--config",
+        str(config),
+        cwd=tmp_path,
+        env=bot_environment(SLACK_BOT_TOKEN="xoxb-secret-token"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert "SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN" in err.decode()
+    assert "xoxb-secret-token" not in err.decode()
+
+
 async def test_run_with_a_broken_config_says_why_without_a_traceback(tmp_path: Path) -> None:
     code, _, err = await statusbot("run", "--config", str(tmp_path / "missing.yaml"), cwd=tmp_path)
     assert code == 2
