@@ -24,9 +24,10 @@ def parse_line(line: str) -> tuple[str, str] | None:
 
 def render_reply(reply: Reply) -> str:
     message = reply.message
+    body = [f"  {render_plain(line)}" for line in message.lines]
+    fields = [f"  {label}: {render_plain(value)}" for label, value in message.fields]
     lines = [render_plain(message.title or message.text)]
-    lines += [f"  {render_plain(line)}" for line in message.lines]
-    lines += [f"  {label}: {render_plain(value)}" for label, value in message.fields]
+    lines += [*fields, *body] if message.fields_first else [*body, *fields]
     if message.attachment:
         lines.append(message.attachment[1])
     if reply.open_form:

@@ -228,7 +228,11 @@ class Dispatcher:
             f"{local_time(self._config, e.at)} · {actor_name(e.actor)} · {e.text}" for e in timeline
         )
         return Message(
-            text=headline(incident), title=headline(incident), fields=fields, lines=lines
+            text=headline(incident),
+            title=headline(incident),
+            fields=fields,
+            lines=("Timeline:", *lines),
+            fields_first=True,
         )
 
     async def _postmortem(self, invocation: Invocation, number: int) -> Reply:

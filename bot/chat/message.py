@@ -37,6 +37,8 @@ class Message(BaseModel):
     actions: tuple[Action, ...] = ()
     # For replies: also show the reply in the channel (recoveries).
     broadcast: bool = False
+    # Show the fields before the lines (details, then a long list such as a timeline).
+    fields_first: bool = False
     # A document to attach, as (file name, text): post-mortems, long reports.
     attachment: tuple[str, str] | None = None
     emoji: str | None = Field(None, description="a Slack-style :shortcode: shown before the title")

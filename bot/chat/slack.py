@@ -23,7 +23,10 @@ _TRANSIENT_ERRORS = {
     "team_added_to_org",
 }
 _BROADCAST_MENTION = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
-_MAX_FIELDS = 10  # Block Kit's limit per section
+_MAX_FIELDS = 10  # Block Kit's limits: fields per section, characters per text and per field
+_MAX_TEXT = 3000
+_MAX_FIELD = 2000
+_MAX_BLOCKS = 50
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -43,20 +46,9 @@ def render_blocks(message: Message) -> list[dict[str, Any]]:
         title = escape_mrkdwn(message.title)
         emoji = f"{message.emoji} " if message.emoji else ""
         blocks.append(_section(f"{emoji}*{title}*"))
-    if message.lines:
-        blocks.append(_section("\n".join(escape_mrkdwn(line) for line in message.lines)))
-    if message.fields:
-        for start in range(0, len(message.fields), _MAX_FIELDS):
-            chunk = message.fields[start : start + _MAX_FIELDS]
-            blocks.append(
-                {
-                    "type": "section",
-                    "fields": [
-                        {"type": "mrkdwn", "text": f"*{escape_mrkdwn(k)}*\n{escape_mrkdwn(v)}"}
-                        for k, v in chunk
-                    ],
-                }
-            )
+    lines = _line_sections(message.lines)
+    fields = _field_sections(message.fields)
+    blocks.extend([*fields, *lines] if message.fields_first else [*lines, *fields])
     if message.actions:
         buttons: list[dict[str, Any]] = []
         for action in message.actions:
@@ -77,11 +69,43 @@ def render_blocks(message: Message) -> list[dict[str, Any]]:
                 "elements": [{"type": "mrkdwn", "text": escape_mrkdwn(message.context)}],
             }
         )
+    # Keep the actions and context of a very long message: trim the middle, not the end.
+    if len(blocks) > _MAX_BLOCKS:
+        blocks = blocks[: _MAX_BLOCKS - 2] + blocks[-2:]
     return blocks
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:_MAX_TEXT]}}
+
+
+def _line_sections(lines: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Lines as sections of at most 3,000 characters each (Block Kit's limit per text)."""
+    sections: list[dict[str, Any]] = []
+    chunk: list[str] = []
+    size = 0
+    for line in (escape_mrkdwn(line)[:_MAX_TEXT] for line in lines):
+        if chunk and size + len(line) + 1 > _MAX_TEXT:
+            sections.append(_section("\n".join(chunk)))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk:
+        sections.append(_section("\n".join(chunk)))
+    return sections
+
+
+def _field_sections(fields: tuple[tuple[str, str], ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*{escape_mrkdwn(k)}*\n{escape_mrkdwn(v)}"[:_MAX_FIELD]}
+                for k, v in fields[start : start + _MAX_FIELDS]
+            ],
+        }
+        for start in range(0, len(fields), _MAX_FIELDS)
+    ]
 
 
 class SlackAdapter:
