@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts import ACKNOWLEDGE_ACTION, DECLARE_ACTION, SILENCE_ACTION, SILENCE_FOR, Alerter
@@ -97,9 +98,19 @@ def build_slack_app(
     return app
 
 
-def add_slack_route(web_app: web.Application, bolt: AsyncApp) -> None:
+def add_slack_route(web_app: web.Application, bolt: AsyncApp, signing_secret: str) -> None:
+    verifier = SignatureVerifier(signing_secret)
+
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
+        try:
+            bolt_request = await to_bolt_request(request)
+        except ValueError:
+            # Bolt parses the body before it checks the signature: do the check here first, so
+            # a forged request still gets its 401 and a signed but garbled one a plain 400.
+            body = await request.text()
+            if not verifier.is_valid_request(body, dict(request.headers)):
+                return web.json_response({"error": "invalid request"}, status=401)
+            return web.json_response({"error": "malformed request body"}, status=400)
         return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
     web_app.router.add_post("/slack/events", slack_events)
