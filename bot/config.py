@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -276,6 +277,7 @@ class Config(_Model):
     maintenance: list[Maintenance] = Field(default_factory=list)
     statements: Statements = Statements()
     monitor: MonitorSettings = MonitorSettings()
+    _index: tuple[list[Any], dict[str, list[Any]]] | None = PrivateAttr(default=None)
 
     @field_validator("timezone")
     @classmethod
@@ -297,7 +299,15 @@ class Config(_Model):
         raise KeyError(component_id)
 
     def checks_of(self, component_id: str) -> list[HttpCheck | JourneyCheck | TcpCheck | TlsCheck]:
-        return [check for check in self.checks if check.component == component_id]
+        # Asked on every failing result: an index, not a scan of 10,000 checks. It is rebuilt
+        # when `checks` is another list (model_copy(update=...) keeps private attributes).
+        cached = self._index
+        if cached is None or cached[0] is not self.checks:
+            index: dict[str, list[HttpCheck | JourneyCheck | TcpCheck | TlsCheck]] = {}
+            for check in self.checks:
+                index.setdefault(check.component, []).append(check)
+            cached = self._index = (self.checks, index)
+        return cached[1].get(component_id, [])
 
 
 @dataclass(frozen=True)
