@@ -99,8 +99,14 @@ class Outbox:
         try:
             while True:
                 self._wake.clear()
-                self._metrics.outbox_depth.set(await self.depth())
-                for lane in await self._due_lanes():
+                try:
+                    self._metrics.outbox_depth.set(await self.depth())
+                    due = await self._due_lanes()
+                except Exception as exc:
+                    # The store is away: nothing is lost (the posts are in it); look again soon.
+                    log.warning("the outbox cannot read the store (%s); retrying", exc)
+                    due = []
+                for lane in due:
                     if lane in self._busy:
                         continue
                     self._busy.add(lane)

@@ -132,3 +132,20 @@ async def test_mentions_in_text_cannot_ping(kv: KeyValue, slack: MockSlack) -> N
     assert "<!channel>" not in text
     assert "@here" not in text
     assert "<https" not in text
+
+
+async def test_the_worker_outlives_a_store_outage(slack: MockSlack) -> None:
+    from bot.store import RedisKeyValue
+
+    unreachable = RedisKeyValue.from_url("redis://127.0.0.1:1/0", "statusbot-test:away:")
+    outbox = Outbox(
+        unreachable, {"slack": SlackAdapter.create("xoxb-test", slack.url, None)}, Metrics()
+    )
+    worker = asyncio.create_task(outbox.run(poll_interval=0.05))
+    try:
+        await asyncio.sleep(0.3)
+        assert not worker.done(), "a store outage must not end deliveries for good"
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+        await unreachable.close()
