@@ -151,6 +151,18 @@ class Runtime:
         lines.append(
             f"checks: {len(self.config.checks)} on {len(self.config.components)} components"
         )
+        channels = self.config.channels
+        kinds = [
+            k for k in ("alerts", "incidents", "managers", "comms") if getattr(channels, k).teams
+        ]
+        if kinds:
+            lines.append(
+                f"teams: webhooks for {', '.join(kinds)} are configured, but this version posts "
+                "to Slack and the console only"
+            )
+        for role in ("responders", "comms"):
+            if self.roles.is_open(role):
+                lines.append(f"roles: nobody is listed in roles.{role}, so everyone has that role")
         return lines
 
     async def start(self, *, serve_http: bool = True) -> None:
