@@ -84,10 +84,6 @@ class Alerter:
         raw = await self._kv.hget(_OUTAGES, component_id)
         return Outage.model_validate_json(raw) if raw else None
 
-    async def open_outages(self) -> list[Outage]:
-        raw = await self._kv.hgetall(_OUTAGES)
-        return [Outage.model_validate_json(value) for value in raw.values()]
-
     async def reconcile(
         self,
         component_id: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.config import Config, Maintenance
+from bot.config import Config
 from bot.health import in_maintenance
 from bot.incidents.models import Incident
 from bot.status import ComponentStatus, worst
@@ -28,11 +28,3 @@ def effective_statuses(
             observed = health.get(component.id, ComponentStatus.OPERATIONAL)
         statuses[component.id] = worst([observed, *declared])
     return statuses
-
-
-def active_maintenance(config: Config, now: datetime) -> list[Maintenance]:
-    return [w for w in config.maintenance if w.start <= now < w.end]
-
-
-def upcoming_maintenance(config: Config, now: datetime) -> list[Maintenance]:
-    return sorted((w for w in config.maintenance if w.start > now), key=lambda w: w.start)

@@ -111,22 +111,6 @@ class Monitor:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def run(self, check: Check) -> CheckResult:
-        """Probe once and record the result."""
-        async with self._slots:
-            result = await run_check(check, self._probe)
-        await self.record(check, result)
-        return result
-
-    async def run_all_once(self) -> list[CheckResult]:
-        """Every check once, concurrently (for `statusbot check`), without recording."""
-
-        async def probe(check: Check) -> CheckResult:
-            async with self._slots:
-                return await run_check(check, self._probe)
-
-        return list(await asyncio.gather(*(probe(check) for check in self.config.checks)))
-
     async def record(self, check: Check, result: CheckResult) -> None:
         outcome = "success" if result.success else "failure"
         self._metrics.checks_run.labels(check.id, outcome).inc()

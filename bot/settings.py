@@ -39,7 +39,3 @@ class Settings(BaseSettings):
     ssl_cert_file: Path | None = Field(
         None, validation_alias=AliasChoices("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
     )
-
-    @property
-    def slack_enabled(self) -> bool:
-        return self.slack_bot_token is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 
@@ -36,7 +36,6 @@ class CheckResult:
     error: str | None = None  # "timed out after 5s", "connection refused", "certificate expired"
     step: str | None = None  # journey: the step that failed, "step 2 (dashboard)"
     ip: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed_conditions(self) -> tuple[ConditionResult, ...]:

@@ -40,12 +40,6 @@ class IncidentStore:
         found = [await self.get(n) for n in numbers]
         return [incident for incident in found if incident is not None]
 
-    async def recent(self, since: float) -> list[Incident]:
-        """Incidents created since an epoch time, oldest first."""
-        numbers = [int(n) for n, _ in await self._kv.zrangebyscore(_ALL, since, float("inf"))]
-        found = [await self.get(n) for n in numbers]
-        return [incident for incident in found if incident is not None]
-
     async def by_channel(self, channel: str) -> int | None:
         raw = await self._kv.hget(_BY_CHANNEL, channel)
         return int(raw) if raw else None
