@@ -122,7 +122,7 @@ class Alerter:
         outage.acknowledged_by.append(user)
         await self._save(outage)
         if outage.posted:
-            states = await self._states_of(component_id)
+            states = await self._check_states.of_component(self._config, component_id)
             lane = _lane(outage)
             await self._poster.update(
                 "alerts", self.render_outage(outage, states), lane=lane, ref=outage.ref
@@ -153,10 +153,6 @@ class Alerter:
             await self._poster.reply(
                 "alerts", Message(text=text), lane=_lane(outage), thread_ref=outage.ref
             )
-
-    async def _states_of(self, component_id: str) -> dict[str, CheckState]:
-        checks = self._config.checks_of(component_id)
-        return {check.id: await self._check_states.get(check.id) for check in checks}
 
     async def silenced_until(self, component_id: str) -> datetime | None:
         raw = await self._kv.get(_silence_key(component_id))

@@ -77,6 +77,10 @@ class CheckStates:
     async def put(self, check_id: str, state: CheckState) -> None:
         await self._kv.hset(_STATES, {check_id: state.model_dump_json()})
 
+    async def of_component(self, config: Config, component_id: str) -> dict[str, CheckState]:
+        """The states of every check of one component, by check ID."""
+        return {check.id: await self.get(check.id) for check in config.checks_of(component_id)}
+
     async def all(self) -> dict[str, CheckState]:
         raw = await self._kv.hgetall(_STATES)
         return {check_id: CheckState.model_validate_json(value) for check_id, value in raw.items()}

@@ -125,7 +125,7 @@ class Monitor:
             await self.states.put(check.id, state)
             if not (changed or not state.healthy or self._alerter.needs_attention(component)):
                 return
-            states = {c.id: await self.states.get(c.id) for c in self.config.checks_of(component)}
+            states = await self.states.of_component(self.config, component)
             health = health_of(self.config, component, states)
             await self._kv.hset(_HEALTH, {component: health.value})
             self._metrics.component_status.labels(component).set(health.rank)

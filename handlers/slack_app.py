@@ -116,7 +116,7 @@ def add_slack_route(web_app: web.Application, bolt: AsyncApp, signing_secret: st
     web_app.router.add_post("/slack/events", slack_events)
 
 
-def _retry_key(body: dict[str, Any], headers: dict[str, Any]) -> str | None:
+def _retry_key(body: dict[str, Any]) -> str | None:
     """A key identifying one user action across Slack's retries."""
     for field in ("trigger_id", "event_id"):
         if body.get(field):
@@ -140,7 +140,7 @@ def _register_commands(app: AsyncApp, services: SlackServices, later: AfterAck) 
         request: Any,
     ) -> None:
         started = asyncio.get_running_loop().time()
-        key = _retry_key(body, request.headers)
+        key = _retry_key(body)
         if key and not await services.claim(key):
             await ack()  # a retry of something already handled
             return

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.chat.message import Message
 from bot.chat.slack import escape_mrkdwn, render_blocks
 from handlers.dispatch import Reply
 
@@ -14,7 +13,7 @@ def ephemeral(reply: Reply) -> dict[str, Any]:
     message = reply.message
     return {
         "text": escape_mrkdwn(message.text),
-        "blocks": render_blocks(_with_text_block(message)),
+        "blocks": render_blocks(message),
         "response_type": "in_channel" if reply.public else "ephemeral",
     }
 
@@ -22,10 +21,3 @@ def ephemeral(reply: Reply) -> dict[str, Any]:
 async def tell(respond: Any, text: str) -> None:
     """A one-line answer to a click, for the clicker's eyes only, leaving the message as it is."""
     await respond(text=escape_mrkdwn(text), response_type="ephemeral", replace_original=False)
-
-
-def _with_text_block(message: Message) -> Message:
-    # Replies have no title: show the one-line text as the first block.
-    if message.title:
-        return message
-    return message.model_copy(update={"title": None, "lines": (message.text, *message.lines)})

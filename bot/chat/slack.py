@@ -39,7 +39,7 @@ def escape_mrkdwn(text: str) -> str:
 
 def render_blocks(message: Message) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
-    if not message.title and not message.lines:
+    if not message.title:
         # With blocks present Slack shows only them: the one-line text must be one of them.
         blocks.append(_section(escape_mrkdwn(message.text)))
     if message.title:

@@ -22,14 +22,14 @@ async def service() -> AsyncIterator[Service]:
     await svc.stop()
 
 
-async def statusbot(*args: str, cwd: Path, timeout: float = 60) -> tuple[int, str, str]:
+async def statusbot(*args: str, cwd: Path, timeout: float = 60, **env: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         *args,
         cwd=cwd,
-        env=bot_environment(),
+        env=bot_environment(**env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -99,23 +99,17 @@ async def test_run_refuses_a_slack_token_without_a_signing_secret(
     tmp_path: Path, service: Service
 ) -> None:
     config = write_config(tmp_path, service)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
+    code, _, err = await statusbot(
         "run",
         "--config",
         str(config),
         cwd=tmp_path,
-        env=bot_environment(SLACK_BOT_TOKEN="xoxb-secret-token"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
+        timeout=30,
+        SLACK_BOT_TOKEN="xoxb-secret-token",
     )
-    _, err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 2
-    assert "SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN" in err.decode()
-    assert "xoxb-secret-token" not in err.decode()
+    assert code == 2
+    assert "SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN" in err
+    assert "xoxb-secret-token" not in err
 
 
 async def test_run_with_a_broken_config_says_why_without_a_traceback(tmp_path: Path) -> None:
