@@ -404,10 +404,7 @@ class Alerter:
         return text
 
     def _name(self, component_id: str) -> str:
-        try:
-            return self._config.component(component_id).display_name(self._config.languages[0])
-        except KeyError:
-            return component_id
+        return self._config.component_name(component_id)
 
     def _local(self, at: datetime, with_zone: bool = False) -> str:
         local = at.astimezone(self._config.tz)

@@ -298,6 +298,15 @@ class Config(_Model):
                 return component
         raise KeyError(component_id)
 
+    def component_name(self, component_id: str, language: str | None = None) -> str:
+        """A component's name in `language` (default: the team's, the first configured one);
+        its ID when no such component is configured (an old outage, a removed component)."""
+        try:
+            component = self.component(component_id)
+        except KeyError:
+            return component_id
+        return component.display_name(language or self.languages[0])
+
     def checks_of(self, component_id: str) -> list[HttpCheck | JourneyCheck | TcpCheck | TlsCheck]:
         # Asked on every failing result: an index, not a scan of 10,000 checks. It is rebuilt
         # when `checks` is another list (model_copy(update=...) keeps private attributes).

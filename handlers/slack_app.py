@@ -317,10 +317,7 @@ async def _open_form(
 
 
 def _alert_title(config: Config, component_id: str, impact: str) -> str:
-    try:
-        name = config.component(component_id).display_name(config.languages[0])
-    except KeyError:
-        name = component_id
+    name = config.component_name(component_id)
     label = (
         ComponentStatus(impact).label if impact in ComponentStatus._value2member_map_ else "Outage"
     )

@@ -15,13 +15,7 @@ def actor_name(actor: str) -> str:
 
 
 def component_names(config: Config, ids: list[str]) -> str:
-    names = []
-    for component_id in ids:
-        try:
-            names.append(config.component(component_id).display_name(config.languages[0]))
-        except KeyError:
-            names.append(component_id)
-    return ", ".join(names) if names else "none named"
+    return ", ".join(config.component_name(c) for c in ids) or "none named"
 
 
 def local_time(config: Config, at: datetime) -> str:

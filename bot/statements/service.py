@@ -270,11 +270,8 @@ class StatementService:
         earlier: list[Incident],
     ) -> StatementContext:
         tz = self.config.tz
-        names = [
-            self.config.component(c).display_name(language)
-            for c in incident.components
-            if c in {x.id for x in self.config.components}
-        ]
+        known = {component.id for component in self.config.components}
+        names = [self.config.component_name(c, language) for c in incident.components if c in known]
         next_update = None
         if incident.status != IncidentStatus.RESOLVED:
             every = self.config.incidents.update_reminder.get(incident.sev)  # type: ignore[call-overload]
