@@ -12,6 +12,7 @@ from bot.statements.messaging import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION
 from bot.statements.models import Statement, StatementState
 from bot.statements.service import StatementError, StatementService
 from handlers.slack_replies import tell
+from handlers.slack_views import modal
 
 
 class AfterAckRunner(Protocol):
@@ -122,34 +123,14 @@ def edit_view(statement: Statement) -> dict[str, Any]:
         }
         for language, text in statement.texts.items()
     ]
-    return {
-        "type": "modal",
-        "callback_id": EDIT_CALLBACK,
-        "private_metadata": statement.id,
-        "title": {"type": "plain_text", "text": "Edit statement"},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": blocks,
-    }
+    return modal(EDIT_CALLBACK, "Edit statement", "Save", blocks, statement.id)
 
 
 def reject_view(statement: Statement) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": REJECT_CALLBACK,
-        "private_metadata": statement.id,
-        "title": {"type": "plain_text", "text": "Reject statement"},
-        "submit": {"type": "plain_text", "text": "Reject"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "reason",
-                "label": {
-                    "type": "plain_text",
-                    "text": f"Why is the {statement.subject} draft rejected?",
-                },
-                "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True},
-            }
-        ],
+    reason = {
+        "type": "input",
+        "block_id": "reason",
+        "label": {"type": "plain_text", "text": f"Why is the {statement.subject} draft rejected?"},
+        "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True},
     }
+    return modal(REJECT_CALLBACK, "Reject statement", "Reject", [reason], statement.id)

@@ -82,13 +82,22 @@ def incident_form(config: Config, defaults: dict[str, str]) -> dict[str, Any]:
     if not defaults.get("title"):
         blocks[0]["element"].pop("initial_value")
     metadata = {"outage": defaults.get("outage") or None, "channel": defaults.get("channel")}
+    return modal(
+        OPEN_INCIDENT_CALLBACK, "Declare an incident", "Declare", blocks, json.dumps(metadata)
+    )
+
+
+def modal(
+    callback_id: str, title: str, submit: str, blocks: list[dict[str, Any]], metadata: str
+) -> dict[str, Any]:
+    """A modal with a submit and a Cancel button; `metadata` comes back on submission."""
     return {
         "type": "modal",
-        "callback_id": OPEN_INCIDENT_CALLBACK,
-        "title": {"type": "plain_text", "text": "Declare an incident"},
-        "submit": {"type": "plain_text", "text": "Declare"},
+        "callback_id": callback_id,
+        "title": {"type": "plain_text", "text": title},
+        "submit": {"type": "plain_text", "text": submit},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps(metadata),
+        "private_metadata": metadata,
         "blocks": blocks,
     }
 
