@@ -29,13 +29,13 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import Counter, Histogram
 
-from bot.chat.console import ConsoleAdapter
 from bot.config import Config, parse_config
 from bot.metrics import Metrics
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.store import MemoryKeyValue, RedisKeyValue
 from bot.store.keyvalue import KeyValue
+from handlers.console.adapter import ConsoleAdapter
 
 # Everything this benchmark serves or connects to stays on the loopback interface.
 LOOPBACK = "127.0.0.1"

@@ -76,10 +76,9 @@ def config_document() -> dict[str, Any]:
 async def _start_statusbot(mock_url: str) -> tuple[int, Stop]:
     """The real Runtime with its Slack listeners; a few open incidents for /incident list."""
     from bot.config import parse_config
-    from bot.runtime import Runtime
     from bot.settings import Settings
     from bot.store import MemoryKeyValue
-    from handlers.wiring import install_chat
+    from bot.wiring import build_runtime, install_chat
 
     settings = Settings(
         _env_file=None,
@@ -90,7 +89,7 @@ async def _start_statusbot(mock_url: str) -> tuple[int, Stop]:
         host=LOOPBACK,
         port=0,
     )
-    runtime = Runtime(settings, parse_config(config_document(), "bench"), kv=MemoryKeyValue())
+    runtime = build_runtime(settings, parse_config(config_document(), "bench"), kv=MemoryKeyValue())
     install_chat(runtime)
     for number in range(OPEN_INCIDENTS):
         await runtime.incidents.open(

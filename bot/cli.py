@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import signal
 import sys
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
@@ -14,9 +12,9 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from bot.checks.probe import ProbeContext, build_ssl_context, make_http_client, run_check
-from bot.checks.result import CheckResult
 from bot.config import Config, ConfigError, load_config
+from bot.monitoring.checks.probe import ProbeContext, build_ssl_context, make_http_client, run_check
+from bot.monitoring.checks.result import CheckResult
 from bot.settings import Settings
 from bot.statements.samples import template_problems
 
@@ -103,8 +101,7 @@ def _run_async(main: Coroutine[Any, Any, int]) -> int:
 
 
 async def run_bot(settings: Settings, config: Config) -> int:
-    from bot.runtime import Runtime
-    from handlers.wiring import install_chat
+    from bot.wiring import build_runtime, install_chat, wait_for_signal
 
     if settings.slack_bot_token and not (settings.slack_signing_secret or settings.slack_app_token):
         print(
@@ -113,7 +110,7 @@ async def run_bot(settings: Settings, config: Config) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    runtime = Runtime(settings, config)
+    runtime = build_runtime(settings, config)
     install_chat(runtime, console_commands=True)
     for line in runtime.describe():
         print(f"statusbot: {line}", file=sys.stderr)
@@ -128,15 +125,6 @@ async def run_bot(settings: Settings, config: Config) -> int:
     finally:
         await runtime.stop()
     return EXIT_OK
-
-
-async def wait_for_signal() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
 
 
 async def check_once(settings: Settings, config: Config, out: TextIO) -> int:

@@ -23,9 +23,9 @@ from pydantic import (
     model_validator,
 )
 
-from bot.checks.conditions import ConditionSyntaxError, parse_condition
 from bot.durations import parse_duration
-from bot.status import ComponentStatus
+from bot.monitoring.checks.conditions import ConditionSyntaxError, parse_condition
+from bot.vocabulary import ComponentStatus
 
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -189,10 +189,12 @@ Check = Annotated[HttpCheck | JourneyCheck | TcpCheck | TlsCheck, Field(discrimi
 
 
 class Destination(_Model):
-    """Where one kind of post goes: a Slack channel ID and/or a Teams webhook URL."""
+    """Where one kind of post goes: a Slack channel ID, a Teams Workflows webhook URL (posts
+    only), and/or a Teams channel the bot posts in itself (`19:…@thread.tacv2`)."""
 
     slack: str | None = None
     teams: str | None = None
+    teams_channel: str | None = None
 
 
 class Channels(_Model):

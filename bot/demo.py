@@ -18,12 +18,11 @@ from typing import Any
 from aiohttp import web
 
 from bot.config import Config, parse_config
-from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.statements.templates import shipped_templates
-from handlers.console_input import answer
-from handlers.dispatch import Dispatcher
-from handlers.wiring import install_chat
+from bot.wiring import build_runtime, install_chat, wait_for_signal
+from handlers.commands.dispatcher import Dispatcher
+from handlers.console.prompt import answer
 
 OUTAGE_AT = 8.0  # seconds after start
 DECLARE_AT = 16.0
@@ -210,7 +209,7 @@ async def run_demo(settings: Settings, duration: float | None = None) -> int:
     settings = settings.model_copy(
         update={"redis_url": None, "slack_bot_token": None, "port": 0, "host": "127.0.0.1"}
     )
-    runtime = Runtime(settings, config, first_run_within=timedelta(seconds=1))
+    runtime = build_runtime(settings, config, first_run_within=timedelta(seconds=1))
 
     dispatcher = install_chat(runtime, console_commands=True)
     say = _narrator()
@@ -229,8 +228,6 @@ async def run_demo(settings: Settings, duration: float | None = None) -> int:
 
 
 async def _script(estate: Estate, dispatcher: Dispatcher, say: Any, duration: float | None) -> None:
-    from bot.cli import wait_for_signal
-
     async def engineer_types(command: str) -> None:
         say(f"the on-call engineer types: {command}")
         print(await answer(dispatcher, command), flush=True)

@@ -1,4 +1,8 @@
-"""Wiring: builds the store, chat adapters, outbox, monitor and HTTP server, and runs them."""
+"""One statusbot process: the store, outbox, monitor, incidents, statements and HTTP server.
+
+It knows chat platforms only through the adapters it is given and what they can do; which
+adapters exist is decided by the composition root (bot/wiring.py).
+"""
 
 from __future__ import annotations
 
@@ -6,29 +10,27 @@ import asyncio
 import contextlib
 import logging
 import ssl
-import sys
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from typing import Any
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.alerts import Alerter
-from bot.chat.adapter import ChatAdapter
-from bot.chat.console import ConsoleAdapter
+from bot.access import Policy
+from bot.chat.adapter import ChannelCreator, ChatAdapter, GroupDirectory
+from bot.chat.outbox import Outbox
 from bot.chat.poster import Poster
-from bot.chat.slack import SlackAdapter
-from bot.checks.probe import ProbeContext, build_ssl_context, make_http_client
 from bot.config import Config
 from bot.incidents.cadence import Cadence
 from bot.incidents.service import IncidentService
 from bot.incidents.store import IncidentStore
 from bot.leader import LeaderLease
 from bot.metrics import Metrics
-from bot.monitor import Monitor
-from bot.outbox import Outbox
-from bot.roles import Roles
+from bot.monitoring.alerts import Alerter
+from bot.monitoring.checks.probe import ProbeContext, build_ssl_context, make_http_client
+from bot.monitoring.monitor import Monitor
+from bot.monitoring.records import Records
 from bot.settings import Settings
 from bot.statements.service import StatementService
 from bot.statements.templates import StatementTemplates
@@ -41,20 +43,6 @@ from bot.web import create_web_app
 log = logging.getLogger(__name__)
 
 
-def build_adapters(
-    settings: Settings, ssl_context: ssl.SSLContext, console: TextIO | None = None
-) -> dict[str, ChatAdapter]:
-    """Slack when it has a token; the console when no chat platform is configured."""
-    adapters: dict[str, ChatAdapter] = {}
-    if settings.slack_bot_token is not None:
-        adapters["slack"] = SlackAdapter.create(
-            settings.slack_bot_token.get_secret_value(), settings.slack_api_url, ssl_context
-        )
-    if not adapters:
-        adapters["console"] = ConsoleAdapter(console)
-    return adapters
-
-
 class Runtime:
     """One statusbot process."""
 
@@ -63,9 +51,9 @@ class Runtime:
         settings: Settings,
         config: Config,
         *,
+        adapters: Mapping[str, ChatAdapter],
         kv: KeyValue | None = None,
-        adapters: Mapping[str, ChatAdapter] | None = None,
-        console: TextIO | None = None,
+        ssl_context: ssl.SSLContext | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         lease_ttl: timedelta = timedelta(seconds=15),
         first_run_within: timedelta | None = None,
@@ -73,36 +61,32 @@ class Runtime:
         self.settings = settings
         self.config = config
         self.clock = clock
-        self.console = console or sys.stdout
         self.kv = kv or open_keyvalue(
             settings.redis_url.get_secret_value() if settings.redis_url else None,
             settings.redis_prefix,
         )
         self.metrics = Metrics()
-        # Loading the CA bundle is slow: once for the probes and Slack alike.
-        ssl_context = build_ssl_context(settings.ssl_cert_file)
-        self.adapters = (
-            dict(adapters)
-            if adapters is not None
-            else build_adapters(settings, ssl_context, console)
-        )
+        # Loading the CA bundle is slow: once for the probes and the chat platforms alike.
+        ssl_context = ssl_context or build_ssl_context(settings.ssl_cert_file)
+        self.adapters = dict(adapters)
         self.outbox = Outbox(self.kv, self.adapters, self.metrics)
         self.poster = Poster(config, self.outbox)
         self.alerter = Alerter(config, self.kv, self.poster, self.metrics, clock)
         self.http = make_http_client(ssl_context, max_connections=config.monitor.max_concurrency)
         self.probe = ProbeContext(http=self.http, ssl_context=ssl_context)
-        self.monitor = Monitor(config, self.kv, self.probe, self.alerter, self.metrics, clock)
+        self.records = Records.in_store(config, self.kv)
+        self.monitor = Monitor(config, self.records, self.probe, self.alerter, self.metrics, clock)
         self.incident_store = IncidentStore(self.kv)
-        slack = self.adapters.get("slack")
+        chats = list(self.adapters.values())
         self.incidents = IncidentService(
             config,
             self.incident_store,
             self.poster,
             clock,
-            channels=slack if isinstance(slack, SlackAdapter) else None,
+            channels=next((a for a in chats if isinstance(a, ChannelCreator)), None),
         )
-        self.report = StatusReport(config, self.monitor, self.incident_store, clock)
-        self.roles = Roles(config.roles, slack if isinstance(slack, SlackAdapter) else None)
+        self.report = StatusReport(config, self.records, self.incident_store, clock)
+        self.access = Policy(config.roles, [a for a in chats if isinstance(a, GroupDirectory)])
         self.cadence = Cadence(config, self.kv, self.incidents, self.poster, clock)
         self.statements = StatementService(
             config,
@@ -110,7 +94,7 @@ class Runtime:
             StatementTemplates(config.statements.templates),
             self.incidents,
             self.poster,
-            self.roles,
+            self.access,
             clock,
         )
         self.incidents.listeners.append(self.statements.on_incident_change)
@@ -122,7 +106,7 @@ class Runtime:
             StatusPage(
                 config,
                 settings.public_url,
-                self.monitor,
+                self.records,
                 self.incident_store,
                 self.statements,
                 clock,
@@ -153,15 +137,17 @@ class Runtime:
         )
         channels = self.config.channels
         kinds = [
-            k for k in ("alerts", "incidents", "managers", "comms") if getattr(channels, k).teams
+            k
+            for k in ("alerts", "incidents", "managers", "comms")
+            if getattr(channels, k).teams or getattr(channels, k).teams_channel
         ]
-        if kinds:
+        if kinds and "teams" not in self.adapters:
             lines.append(
-                f"teams: webhooks for {', '.join(kinds)} are configured, but this version posts "
+                f"teams: channels for {', '.join(kinds)} are configured, but this version posts "
                 "to Slack and the console only"
             )
         for role in ("responders", "comms"):
-            if self.roles.is_open(role):
+            if self.access.is_open(role):
                 lines.append(f"roles: nobody is listed in roles.{role}, so everyone has that role")
         return lines
 

@@ -6,15 +6,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.chat.message import Message
-from bot.components import effective_statuses
 from bot.config import Config
-from bot.health import CheckStates
-from bot.history import History
-from bot.incidents.messaging import headline, local_time
+from bot.incidents.messaging import headline
 from bot.incidents.models import Incident
 from bot.incidents.store import IncidentStore
-from bot.monitor import Monitor
-from bot.status import ComponentStatus
+from bot.monitoring.health import effective_statuses
+from bot.monitoring.records import Records
+from bot.timefmt import local_time
+from bot.vocabulary import ComponentStatus
 
 _ICONS = {
     ComponentStatus.OPERATIONAL: "🟢",
@@ -29,20 +28,18 @@ class StatusReport:
     def __init__(
         self,
         config: Config,
-        monitor: Monitor,
+        records: Records,
         incidents: IncidentStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._config = config
-        self._monitor = monitor
+        self._records = records
         self._incidents = incidents
-        self._history: History = monitor.history
-        self._states: CheckStates = monitor.states
         self._clock = clock
 
     async def statuses(self) -> tuple[dict[str, ComponentStatus], list[Incident]]:
         open_incidents = await self._incidents.open_incidents()
-        health = await self._monitor.health()
+        health = await self._records.health.all()
         return effective_statuses(
             self._config, health, open_incidents, self._clock()
         ), open_incidents
@@ -75,9 +72,9 @@ class StatusReport:
         now = self._clock()
         checks = self._config.checks_of(component_id)
         ids = [c.id for c in checks]
-        day = await self._history.uptime(ids, timedelta(hours=24), now)
-        week = await self._history.uptime(ids, timedelta(days=7), now)
-        p95 = await self._history.p95_latency_ms(ids, timedelta(hours=24), now)
+        day = await self._records.history.uptime(ids, timedelta(hours=24), now)
+        week = await self._records.history.uptime(ids, timedelta(days=7), now)
+        p95 = await self._records.history.p95_latency_ms(ids, timedelta(hours=24), now)
         name = component.display_name(self._config.languages[0])
         fields = [
             ("Status", status.label),
@@ -87,21 +84,21 @@ class StatusReport:
         ]
         lines = []
         for check in checks:
-            state = await self._states.get(check.id)
+            state = await self._records.states.get(check.id)
             last = state.last
             if last is None:
                 lines.append(f"{check.id} ({check.type}): not run yet")
             else:
                 result = "ok" if last.success else f"failing: {last.reason}"
-                when = local_time(self._config, last.at)
+                when = local_time(last.at, self._config.tz)
                 lines.append(
                     f"{check.id} ({check.type}): {result}, {last.latency_ms:.0f} ms at {when}"
                 )
-        failures = await self._history.recent_failures(ids, limit=5)
+        failures = await self._records.history.recent_failures(ids, limit=5)
         if failures:
             lines.append("Recent failures:")
             lines += [
-                f"• {local_time(self._config, f.at)} {f.check_id}: {f.reason}" for f in failures
+                f"• {local_time(f.at, self._config.tz)} {f.check_id}: {f.reason}" for f in failures
             ]
         related = [i for i in open_incidents if component_id in i.components]
         lines += [f"Incident: {headline(i)}" for i in related]

@@ -9,16 +9,17 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from bot.alerts import Alerter
+from bot.chat.outbox import Outbox
 from bot.chat.poster import Poster
-from bot.chat.slack import SlackAdapter
-from bot.checks.probe import ProbeContext, build_ssl_context, make_http_client
-from bot.checks.result import CheckResult
 from bot.config import Config
 from bot.metrics import Metrics
-from bot.monitor import Monitor
-from bot.outbox import Outbox
+from bot.monitoring.alerts import Alerter
+from bot.monitoring.checks.probe import ProbeContext, build_ssl_context, make_http_client
+from bot.monitoring.checks.result import CheckResult
+from bot.monitoring.monitor import Monitor
+from bot.monitoring.records import Records
 from bot.store.keyvalue import KeyValue
+from handlers.slack.adapter import SlackAdapter
 from tests.support.builders import Clock, failure, make_config, success, timeout
 from tests.support.slack_mock import MockSlack
 
@@ -77,7 +78,7 @@ def build_bot(
     probe = ProbeContext(
         http=make_http_client(build_ssl_context(None)), ssl_context=build_ssl_context(None)
     )
-    monitor = Monitor(config, kv, probe, alerter, metrics, clock)
+    monitor = Monitor(config, Records.in_store(config, kv), probe, alerter, metrics, clock)
     return Bot(monitor, outbox, slack, clock, config)
 
 
@@ -245,7 +246,7 @@ async def test_silence_holds_back_new_outage_alerts(bot: Bot) -> None:
 async def test_history_gives_uptime_and_p95(bot: Bot) -> None:
     await bot.succeed("web-home", 6, every=10)
     await bot.fail("web-home", 2, every=10)
-    history = bot.monitor.history
+    history = bot.monitor.records.history
     uptime = await history.uptime(["web-home"], timedelta(hours=24), bot.clock.now)
     assert (uptime.ok, uptime.total) == (6, 8)
     assert await history.p95_latency_ms(["web-home"], timedelta(days=7), bot.clock.now) == 150

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.chat.message import Message
-from bot.chat.slack import SlackAdapter
+from bot.chat.outbox import Delivery, Outbox
 from bot.metrics import Metrics
-from bot.outbox import Delivery, Outbox
 from bot.store.keyvalue import KeyValue
+from handlers.slack.adapter import SlackAdapter
 from tests.support.slack_mock import MockSlack
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.chat.message import Action, Message, mention
-from bot.chat.slack import escape_mrkdwn, render_blocks
+from handlers.slack.blocks import escape_mrkdwn, render_blocks
 
 
 def texts(blocks: list[dict[str, object]]) -> list[str]:

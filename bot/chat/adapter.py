@@ -1,10 +1,26 @@
-"""The one interface every chat platform implements, and how delivery failures are reported."""
+"""The one interface every chat platform implements, what each can do, and how delivery fails."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from bot.chat.message import Message
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a platform can do with a post. The outbox and the domain ask these, never a name.
+
+    Without threads a reply becomes a new post that names what it follows; without edits a
+    change is posted anew (or left out where a reply already says it).
+    """
+
+    threads: bool = False
+    edits: bool = False
+    files: bool = False  # attachments (post-mortems) as files rather than inline text
+    buttons: bool = False  # interactive actions that come back to the bot
+    mentions: bool = False  # a mention notifies the person
 
 
 class DeliveryError(Exception):
@@ -25,19 +41,30 @@ class DeliveryError(Exception):
 class ChatAdapter(Protocol):
     """Renders platform-neutral messages and delivers them to one platform."""
 
-    platform: str
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    @property
+    def destination_key(self) -> str | None:
+        """Which key of a `channels.<kind>` entry names this platform's channel (`slack`,
+        `teams`); None: every kind, the kind's name being the channel (the console)."""
+        ...
 
     async def post(self, channel: str, message: Message, thread: str | None = None) -> str:
         """Post a message (in a thread when `thread` is given); return the new message's ID."""
         ...
 
     async def update(self, channel: str, message_id: str, message: Message) -> None:
-        """Replace a message the bot posted earlier."""
+        """Replace a message the bot posted earlier (only asked of platforms with edits)."""
         ...
 
     async def aclose(self) -> None: ...
 
 
+@runtime_checkable
 class ChannelCreator(Protocol):
     """A platform that can give an incident a channel of its own."""
 
@@ -46,3 +73,14 @@ class ChannelCreator(Protocol):
     async def create_incident_channel(self, name: str, topic: str, members: list[str]) -> str:
         """Create (or reuse) a channel, set its topic, invite members; return its ID."""
         ...
+
+
+@runtime_checkable
+class GroupDirectory(Protocol):
+    """A platform whose role entries may name groups of people (Slack's user groups)."""
+
+    def is_group(self, entry: str) -> bool:
+        """Whether a `roles` entry names a group of this platform rather than a person."""
+        ...
+
+    async def group_members(self, group_id: str) -> set[str]: ...

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
+
+# What a post means, for each platform to show in its own way (an emoji, a colour, an icon).
+Tone = Literal["alert", "warning", "recovered", "incident", "resolved", "draft", "info"]
 
 
 class Action(BaseModel):
@@ -41,7 +44,17 @@ class Message(BaseModel):
     fields_first: bool = False
     # A document to attach, as (file name, text): post-mortems, long reports.
     attachment: tuple[str, str] | None = None
-    emoji: str | None = Field(None, description="a Slack-style :shortcode: shown before the title")
+    tone: Tone = "info"
+    # The one-line text of the post this one follows, where the platform cannot thread or
+    # edit (set by the outbox): the reader sees what it is about, not a second alert.
+    follows: str | None = None
+
+    @property
+    def mentioned(self) -> list[str]:
+        """The people this message mentions, in order, once each."""
+        texts = [self.text, self.title or "", *self.lines, *(v for _, v in self.fields)]
+        found = (m.group(1) for t in texts for m in MENTION.finditer(t))
+        return list(dict.fromkeys(found))
 
 
 # A user mention inside message text. Domain code writes `mention(user)`; each adapter turns it

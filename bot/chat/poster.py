@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Literal
 
 from bot.chat.message import Message
+from bot.chat.outbox import Delivery, Outbox
 from bot.config import Config
-from bot.outbox import Delivery, Outbox
 
 ChannelKind = Literal["alerts", "incidents", "managers", "comms"]
 
@@ -19,13 +19,14 @@ class Poster:
         self._outbox = outbox
 
     def destinations(self, kind: ChannelKind) -> list[tuple[str, str]]:
-        platforms = self._outbox.platforms
+        """Each platform's channel for this kind of post (`channels.<kind>.<platform key>`)."""
         destination = getattr(self._config.channels, kind)
         found: list[tuple[str, str]] = []
-        if "console" in platforms:
-            found.append(("console", kind))
-        if "slack" in platforms and destination.slack:
-            found.append(("slack", destination.slack))
+        for platform, adapter in self._outbox.adapters.items():
+            key = adapter.destination_key
+            channel = kind if key is None else getattr(destination, key, None)
+            if channel:
+                found.append((platform, channel))
         return found
 
     async def post(
@@ -43,8 +44,18 @@ class Poster:
         """The ref a message was posted under (`incident:7`), if the bot posted it."""
         return await self._outbox.ref_of(platform, channel, message_id)
 
-    async def update(self, kind: ChannelKind, message: Message, *, lane: str, ref: str) -> None:
-        await self._fan_out(kind, message, lane=lane, op="update", ref=ref)
+    async def update(
+        self,
+        kind: ChannelKind,
+        message: Message,
+        *,
+        lane: str,
+        ref: str,
+        if_no_edits: Literal["post", "skip"] = "post",
+    ) -> None:
+        """Replace what was posted under `ref`. `if_no_edits="skip"`: a reply says the same
+        news, so a platform that cannot edit need not post this again."""
+        await self._fan_out(kind, message, lane=lane, op="update", ref=ref, if_no_edits=if_no_edits)
 
     async def reply(
         self, kind: ChannelKind, message: Message, *, lane: str, thread_ref: str
@@ -60,6 +71,7 @@ class Poster:
         op: Literal["post", "update", "reply"],
         ref: str | None = None,
         thread_ref: str | None = None,
+        if_no_edits: Literal["post", "skip"] = "post",
     ) -> None:
         for platform, channel in self.destinations(kind):
             await self._outbox.enqueue(
@@ -71,5 +83,6 @@ class Poster:
                     op=op,
                     ref=ref,
                     thread_ref=thread_ref,
+                    if_no_edits=if_no_edits,
                 )
             )

@@ -16,7 +16,7 @@ from bot.chat.message import Message, mention
 from bot.chat.poster import Poster
 from bot.config import Config
 from bot.durations import format_duration
-from bot.incidents.messaging import component_names
+from bot.incidents.messaging import component_names, incident_ids
 from bot.incidents.models import Incident
 from bot.incidents.service import IncidentService
 from bot.store.keyvalue import KeyValue
@@ -132,5 +132,5 @@ class Cadence:
                 f"    customer statement: {statement.text if statement else 'none approved yet'}"
             )
             if incident.links:
-                lines.append("    related: " + ", ".join(f"INC-{n}" for n in incident.links))
+                lines.append(f"    related: {incident_ids(incident.links)}")
         return Message(text=text, title="Open incidents", lines=tuple(lines))

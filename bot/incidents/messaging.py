@@ -8,6 +8,8 @@ from bot.chat.message import Message, mention
 from bot.config import Config
 from bot.durations import format_duration
 from bot.incidents.models import Incident, TimelineEntry
+from bot.timefmt import local_time
+from bot.vocabulary import incident_id
 
 
 def actor_name(actor: str) -> str:
@@ -18,9 +20,13 @@ def component_names(config: Config, ids: list[str]) -> str:
     return ", ".join(config.component_name(c) for c in ids) or "none named"
 
 
-def local_time(config: Config, at: datetime) -> str:
-    local = at.astimezone(config.tz)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+def incident_ids(numbers: list[int]) -> str:
+    """`INC-3, INC-5`: related incidents as people type them."""
+    return ", ".join(incident_id(n) for n in numbers)
+
+
+def commander_name(incident: Incident) -> str:
+    return mention(incident.commander) if incident.commander else "nobody yet"
 
 
 def headline(incident: Incident) -> str:
@@ -34,24 +40,60 @@ def render_card(config: Config, incident: Incident, now: datetime) -> Message:
         duration = f"resolved after {format_duration(incident.resolved_at - incident.created_at)}"
     else:
         duration = f"open for {format_duration(now - incident.created_at)}"
-    fields = [
-        ("Status", incident.status.value),
-        ("Severity", incident.sev),
-        ("Commander", mention(incident.commander) if incident.commander else "nobody yet"),
-        ("Reporter", mention(incident.reporter)),
-        ("Components", component_names(config, incident.components)),
-        ("Opened", local_time(config, incident.created_at)),
-    ]
+    fields = _facts(config, incident)
     if incident.links:
-        fields.append(("Related", ", ".join(f"INC-{n}" for n in incident.links)))
+        fields.append(("Related", incident_ids(incident.links)))
     if incident.channel_name:
         fields.append(("Channel", f"#{incident.channel_name}"))
     return Message(
         text=headline(incident),
         title=headline(incident),
-        emoji=":rotating_light:" if incident.is_open else ":white_check_mark:",
+        tone="incident" if incident.is_open else "resolved",
         fields=tuple(fields),
         context=f"{duration} · /incident show {incident.id} for the timeline",
+    )
+
+
+def _facts(config: Config, incident: Incident) -> list[tuple[str, str]]:
+    return [
+        ("Status", incident.status.value),
+        ("Severity", incident.sev),
+        ("Commander", commander_name(incident)),
+        ("Reporter", mention(incident.reporter)),
+        ("Components", component_names(config, incident.components)),
+        ("Opened", local_time(incident.created_at, config.tz)),
+    ]
+
+
+def render_details(config: Config, incident: Incident, timeline: list[TimelineEntry]) -> Message:
+    """`/incident show`: the facts first, then the whole timeline."""
+    fields = (*_facts(config, incident), ("Related", incident_ids(incident.links) or "none"))
+    lines = tuple(
+        f"{local_time(e.at, config.tz)} · {actor_name(e.actor)} · {e.text}" for e in timeline
+    )
+    return Message(
+        text=headline(incident),
+        title=headline(incident),
+        fields=fields,
+        lines=("Timeline:", *lines),
+        fields_first=True,
+    )
+
+
+def render_list(config: Config, incidents: list[Incident], now: datetime) -> Message:
+    """`/incident list`: one line per open incident."""
+    if not incidents:
+        return Message(text="No open incidents.")
+    lines = tuple(
+        f"{headline(i)} · {format_duration(now - i.created_at)} · "
+        f"{component_names(config, i.components)}"
+        for i in incidents
+    )
+    count = len(incidents)
+    return Message(
+        text=f"{count} open incident{'' if count == 1 else 's'}",
+        title="Open incidents",
+        lines=lines,
     )
 
 

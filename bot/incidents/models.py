@@ -3,33 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from bot.status import ComponentStatus
-
-
-class IncidentStatus(StrEnum):
-    INVESTIGATING = "investigating"
-    IDENTIFIED = "identified"
-    MONITORING = "monitoring"
-    RESOLVED = "resolved"
-
-
-# The status an open incident gives its components, by severity (sev1 is the worst).
-SEVERITY_IMPACT = {
-    1: ComponentStatus.MAJOR_OUTAGE,
-    2: ComponentStatus.PARTIAL_OUTAGE,
-    3: ComponentStatus.DEGRADED_PERFORMANCE,
-    4: ComponentStatus.DEGRADED_PERFORMANCE,
-}
+from bot.vocabulary import (
+    DEFAULT_SEVERITY,
+    ComponentStatus,
+    IncidentStatus,
+    incident_id,
+    severity_status,
+)
 
 
 class Incident(BaseModel):
     number: int
     title: str
-    severity: int = 3
+    severity: int = DEFAULT_SEVERITY
     status: IncidentStatus = IncidentStatus.INVESTIGATING
     components: list[str] = Field(default_factory=list)
     reporter: str
@@ -39,13 +28,13 @@ class Incident(BaseModel):
     last_update_at: datetime  # the last update people saw (reminders count from here)
     resolved_at: datetime | None = None
     links: list[int] = Field(default_factory=list)
-    channel: str | None = None  # its own Slack channel, when incidents.create_channel is on
+    channel: str | None = None  # its own chat channel, when incidents.create_channel is on
     channel_name: str | None = None
     outage: str | None = None  # the outage alert it was declared from
 
     @property
     def id(self) -> str:
-        return f"INC-{self.number}"
+        return incident_id(self.number)
 
     @property
     def is_open(self) -> bool:
@@ -57,7 +46,7 @@ class Incident(BaseModel):
 
     @property
     def impact(self) -> ComponentStatus:
-        return SEVERITY_IMPACT[self.severity]
+        return severity_status(self.severity)
 
 
 class TimelineEntry(BaseModel):

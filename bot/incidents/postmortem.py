@@ -6,8 +6,9 @@ from datetime import datetime
 
 from bot.config import Config
 from bot.durations import format_duration
-from bot.incidents.messaging import component_names, local_time
+from bot.incidents.messaging import component_names
 from bot.incidents.models import Incident, TimelineEntry
+from bot.timefmt import local_time
 
 
 def _who(actor: str) -> str:
@@ -36,8 +37,8 @@ def render_postmortem(
         "",
         "## Impact",
         "",
-        f"- Start: {local_time(config, incident.created_at)}",
-        f"- End: {local_time(config, end) if incident.resolved_at else 'ongoing'}",
+        f"- Start: {local_time(incident.created_at, config.tz)}",
+        f"- End: {local_time(end, config.tz) if incident.resolved_at else 'ongoing'}",
         f"- Duration: {format_duration(end - incident.created_at)}",
         "",
         "## Timeline",
@@ -47,17 +48,17 @@ def render_postmortem(
     ]
     for entry in timeline:
         text = entry.text.replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {local_time(config, entry.at)} | {_who(entry.actor)} | {text} |")
+        lines.append(f"| {local_time(entry.at, config.tz)} | {_who(entry.actor)} | {text} |")
     statements = [e for e in timeline if e.kind.startswith("statement")]
     lines += ["", "## Customer statements", ""]
     if statements:
-        lines += [f"- {local_time(config, e.at)}: {e.text}" for e in statements]
+        lines += [f"- {local_time(e.at, config.tz)}: {e.text}" for e in statements]
     else:
         lines.append("- none published")
     lines += ["", "## Related incidents", ""]
     if related:
         lines += [
-            f"- {r.id}: {r.title} ({r.status.value}, opened {local_time(config, r.created_at)})"
+            f"- {r.id}: {r.title} ({r.status.value}, opened {local_time(r.created_at, config.tz)})"
             for r in related
         ]
     else:

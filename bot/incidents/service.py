@@ -18,15 +18,15 @@ from bot.chat.poster import Poster
 from bot.config import Config
 from bot.durations import format_duration
 from bot.incidents.messaging import render_card, render_entry, render_manager_line
-from bot.incidents.models import Incident, IncidentStatus, TimelineEntry
+from bot.incidents.models import Incident, TimelineEntry
 from bot.incidents.store import IncidentStore
+from bot.vocabulary import DEFAULT_SEVERITY, IncidentStatus, incident_id
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[Incident, TimelineEntry], Awaitable[None]]
 MAX_TITLE = 150
 MAX_TEXT = 2000
-DEFAULT_SEVERITY = 3
 
 
 class IncidentError(ValueError):
@@ -54,7 +54,9 @@ class IncidentService:
     async def get(self, number: int) -> Incident:
         incident = await self.store.get(number)
         if incident is None:
-            raise IncidentError(f"INC-{number} does not exist; /incident list shows open incidents")
+            raise IncidentError(
+                f"{incident_id(number)} does not exist; /incident list shows open incidents"
+            )
         return incident
 
     async def open_incidents(self) -> list[Incident]:
@@ -79,6 +81,11 @@ class IncidentService:
         if not title:
             raise IncidentError("the incident needs a title")
         self._check_components(components)
+        if outage is not None and not await self.store.claim(f"declared:{outage}"):
+            # Two declarations for one outage (a double click, two responders at once).
+            existing = await self.for_outage(outage)
+            which = existing.id if existing else "An incident"
+            raise IncidentError(f"{which} was already declared for this outage.")
         now = self._clock()
         number = await self.store.next_number()
         incident = Incident(
@@ -233,7 +240,11 @@ class IncidentService:
         lane, ref = _lane(incident), _ref(incident)
         await self.post_in_incident(incident, render_entry(incident, entry))
         await self._poster.update(
-            "incidents", render_card(self.config, incident, now), lane=lane, ref=ref
+            "incidents",
+            render_card(self.config, incident, now),
+            lane=lane,
+            ref=ref,
+            if_no_edits="skip",
         )
         if managers:
             await self._poster.post("managers", render_manager_line(incident, entry), lane=lane)

@@ -7,22 +7,8 @@ run sandboxed, and an unknown name is an error).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-# fmt: off
-_MONTHS = {
-    "en": [
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
-    ],
-    "it": [
-        "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno",
-        "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre",
-    ],
-}
-# fmt: on
 _AND = {"en": "and", "it": "e", "de": "und", "fr": "et", "es": "y"}
 
 
@@ -58,23 +44,3 @@ def components_phrase(names: list[str], language: str) -> str:
     if language == "en" and joined:
         return f"our {joined}"
     return joined
-
-
-def format_date(at: datetime, tz: ZoneInfo, language: str) -> str:
-    local = at.astimezone(tz)
-    months = _MONTHS.get(language)
-    if months is None:
-        return f"{local:%Y-%m-%d}"
-    return f"{local.day} {months[local.month - 1]} {local.year}"
-
-
-def format_time(at: datetime, tz: ZoneInfo) -> str:
-    local = at.astimezone(tz)
-    return f"{local:%H:%M} {local.tzname()}"
-
-
-def format_moment(at: datetime, tz: ZoneInfo, language: str) -> str:
-    """`11:30 CET on 22 November 2026` / `22 novembre 2026 alle 11:30 CET`."""
-    if language == "it":
-        return f"{format_date(at, tz, language)} alle {format_time(at, tz)}"
-    return f"{format_time(at, tz)} on {format_date(at, tz, language)}"

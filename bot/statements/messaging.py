@@ -36,7 +36,7 @@ def render_draft(statement: Statement) -> Message:
     return Message(
         text=text,
         title=text,
-        emoji=":memo:" if statement.state == StatementState.PENDING else None,
+        tone="draft" if statement.state == StatementState.PENDING else "info",
         lines=tuple(lines),
         fields=tuple(fields),
         actions=actions,

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from bot.vocabulary import incident_id
+
 
 class StatementState(StrEnum):
     PENDING = "pending"  # drafted, waiting for comms
@@ -38,5 +40,5 @@ class Statement(BaseModel):
     @property
     def subject(self) -> str:
         if self.incident is not None:
-            return f"INC-{self.incident}"
+            return incident_id(self.incident)
         return f"maintenance {self.maintenance}"

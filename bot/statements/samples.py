@@ -9,11 +9,9 @@ from bot.config import Config
 from bot.statements.context import (
     StatementContext,
     components_phrase,
-    format_date,
-    format_moment,
-    format_time,
 )
 from bot.statements.templates import StatementTemplates
+from bot.timefmt import public_date, public_moment, zoned_time
 
 _SAMPLE_NAMES = {
     "en": ["online account services", "mobile app"],
@@ -32,12 +30,12 @@ def sample_context(language: str) -> StatementContext:
         status="investigating",
         components=names,
         components_phrase=components_phrase(names, language),
-        started_at=format_moment(_START, _ZONE, language),
-        next_update_at=format_time(_START + timedelta(minutes=30), _ZONE),
+        started_at=public_moment(_START, _ZONE, language),
+        next_update_at=zoned_time(_START + timedelta(minutes=30), _ZONE),
         previous_statement="An earlier statement.",
-        related_dates=[format_date(_START - timedelta(days=30), _ZONE, language)],
-        window_start=format_moment(_START, _ZONE, language),
-        window_end=format_moment(_START + timedelta(hours=2), _ZONE, language),
+        related_dates=[public_date(_START - timedelta(days=30), _ZONE, language)],
+        window_start=public_moment(_START, _ZONE, language),
+        window_end=public_moment(_START + timedelta(hours=2), _ZONE, language),
     )
 
 

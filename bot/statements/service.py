@@ -13,25 +13,24 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from bot.access import Act, Policy
 from bot.chat.message import Message, clean_user_text
 from bot.chat.poster import Poster
 from bot.config import Config, Maintenance
 from bot.durations import format_duration
-from bot.incidents.models import Incident, IncidentStatus, TimelineEntry
+from bot.incidents.models import Incident, TimelineEntry
 from bot.incidents.service import IncidentService
-from bot.roles import Roles
 from bot.statements.context import (
     StatementContext,
     components_phrase,
-    format_date,
-    format_moment,
-    format_time,
 )
 from bot.statements.messaging import render_draft, render_published
 from bot.statements.models import Statement, StatementState
 from bot.statements.store import StatementStore, incident_subject, maintenance_subject
 from bot.statements.templates import NAME, StatementTemplates
 from bot.store.keyvalue import KeyValue
+from bot.timefmt import public_date, public_moment, zoned_time
+from bot.vocabulary import IncidentStatus
 
 MAX_STATEMENT = 5000
 _NAGGED = "statement:nagged"
@@ -51,7 +50,7 @@ class StatementService:
         templates: StatementTemplates,
         incidents: IncidentService,
         poster: Poster,
-        roles: Roles,
+        access: Policy,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.config = config
@@ -60,7 +59,7 @@ class StatementService:
         self._templates = templates
         self._incidents = incidents
         self._poster = poster
-        self._roles = roles
+        self._access = access
         self._clock = clock
 
     # -- drafting ------------------------------------------------------------------------------
@@ -132,7 +131,7 @@ class StatementService:
 
     async def edit(self, statement_id: str, user: str, texts: dict[str, str]) -> Statement:
         statement = await self._pending(statement_id)
-        await self._require_comms(user, "edit statements")
+        await self._require(user, Act.EDIT_STATEMENT)
         cleaned = {}
         for lang, text in texts.items():
             if lang not in statement.texts:
@@ -151,13 +150,12 @@ class StatementService:
 
     async def approve(self, statement_id: str, user: str) -> Statement:
         statement = await self._pending(statement_id)
-        await self._require_comms(user, "approve statements")
+        await self._require(user, Act.APPROVE_STATEMENT)
         if user in statement.authors:
             raise StatementError(
                 "you wrote or edited this statement: another comms member must approve it"
             )
-        if not await self.store.claim_decision(statement_id, user):
-            raise StatementError("this statement was already decided")
+        await self._claim_decision(statement, StatementState.PUBLISHED)
         statement.state = StatementState.PUBLISHED
         statement.decided_by = user
         statement.decided_at = self._clock()
@@ -170,12 +168,11 @@ class StatementService:
 
     async def reject(self, statement_id: str, user: str, reason: str) -> Statement:
         statement = await self._pending(statement_id)
-        await self._require_comms(user, "reject statements")
+        await self._require(user, Act.REJECT_STATEMENT)
         reason = " ".join(clean_user_text(reason).split())[:500]
         if not reason:
             raise StatementError("say why it is rejected, so the next draft can be better")
-        if not await self.store.claim_decision(statement_id, user):
-            raise StatementError("this statement was already decided")
+        await self._claim_decision(statement, StatementState.REJECTED)
         statement.state = StatementState.REJECTED
         statement.decided_by = user
         statement.decided_at = self._clock()
@@ -276,16 +273,16 @@ class StatementService:
         if incident.status != IncidentStatus.RESOLVED:
             every = self.config.incidents.update_reminder.get(incident.sev)  # type: ignore[call-overload]
             if every is not None:
-                next_update = format_time(self._clock() + every, tz)
+                next_update = zoned_time(self._clock() + every, tz)
         return StatementContext(
             language=language,
             status=incident.status.value,
             components=names,
             components_phrase=components_phrase(names, language),
-            started_at=format_moment(incident.created_at, tz, language),
+            started_at=public_moment(incident.created_at, tz, language),
             next_update_at=next_update,
             previous_statement=previous.texts.get(language) if previous else None,
-            related_dates=[format_date(r.created_at, tz, language) for r in earlier],
+            related_dates=[public_date(r.created_at, tz, language) for r in earlier],
         )
 
     def _maintenance_context(self, window: Maintenance, language: str) -> StatementContext:
@@ -296,12 +293,19 @@ class StatementService:
             status="maintenance",
             components=names,
             components_phrase=components_phrase(names, language),
-            started_at=format_moment(window.start, tz, language),
+            started_at=public_moment(window.start, tz, language),
             next_update_at=None,
             previous_statement=None,
-            window_start=format_moment(window.start, tz, language),
-            window_end=format_moment(window.end, tz, language),
+            window_start=public_moment(window.start, tz, language),
+            window_end=public_moment(window.end, tz, language),
         )
+
+    async def _claim_decision(self, statement: Statement, decision: StatementState) -> None:
+        """Only the first approval or rejection counts; a later one hears what it was, even
+        while the first is still being saved (two clicks at once get one answer each)."""
+        earlier = await self.store.claim_decision(statement.id, decision)
+        if earlier is not None:
+            raise StatementError(f"this statement is already {earlier.value}")
 
     async def _pending(self, statement_id: str) -> Statement:
         statement = await self.store.get(statement_id)
@@ -311,14 +315,10 @@ class StatementService:
             raise StatementError(f"this statement is already {statement.state.value}")
         return statement
 
-    async def may_review(self, user: str) -> bool:
-        return await self._roles.has(user, "comms")
-
-    async def _require_comms(self, user: str, what: str) -> None:
-        if not await self.may_review(user):
-            raise StatementError(
-                f"Only comms may {what}; ask someone with that role (config: roles.comms)."
-            )
+    async def _require(self, user: str, act: Act) -> None:
+        refusal = await self._access.refusal(user, act)
+        if refusal is not None:
+            raise StatementError(refusal.text)
 
     async def _last_published(self, subject: str) -> Statement | None:
         published = await self.published_for(subject)

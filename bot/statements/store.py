@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.statements.models import Statement
+from bot.statements.models import Statement, StatementState
 from bot.store.keyvalue import KeyValue
 
 _PENDING = "statement:pending"  # subject -> pending statement ID
@@ -38,9 +38,17 @@ class StatementStore:
         found = [await self.get(i) for i in ids]
         return [s for s in found if s is not None]
 
-    async def claim_decision(self, statement_id: str, user: str) -> bool:
-        """Only the first approve/reject of a draft counts: double clicks do nothing more."""
-        return await self._kv.set(f"statement:decided:{statement_id}", user, nx=True)
+    async def claim_decision(
+        self, statement_id: str, decision: StatementState
+    ) -> StatementState | None:
+        """Claim the one decision on a draft: None when this one counts, else the earlier one."""
+        key = f"statement:decided:{statement_id}"
+        if await self._kv.set(key, decision.value, nx=True):
+            return None
+        earlier = await self._kv.get(key)
+        # Claims written before they held the decision hold a user ID: the draft's own state
+        # (already saved by then) answers for those.
+        return StatementState(earlier) if earlier in _DECISIONS else decision
 
     async def mark_published(self, statement: Statement) -> None:
         await self.save(statement)
@@ -52,6 +60,9 @@ class StatementStore:
         ids = [i for i, _ in await self._kv.zrangebyscore(_PUBLISHED, since, float("inf"))]
         found = [await self.get(i) for i in ids]
         return [s for s in found if s is not None]
+
+
+_DECISIONS = {StatementState.PUBLISHED.value, StatementState.REJECTED.value}
 
 
 def incident_subject(number: int) -> str:

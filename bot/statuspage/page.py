@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from bot.history import DailyUptime
-from bot.status import ComponentStatus
+from bot.monitoring.history import DailyUptime
 from bot.statuspage.public import UPTIME_DAYS, PublicStatus
 from bot.statuspage.strings import Words, language_name
+from bot.vocabulary import ComponentStatus, impact_status
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -48,12 +48,6 @@ SYMBOLS = {
     ComponentStatus.DEGRADED_PERFORMANCE: "▲",
     ComponentStatus.PARTIAL_OUTAGE: "▲",
     ComponentStatus.MAJOR_OUTAGE: "✕",
-}
-_IMPACT_STATUS = {
-    "critical": ComponentStatus.MAJOR_OUTAGE,
-    "major": ComponentStatus.PARTIAL_OUTAGE,
-    "minor": ComponentStatus.DEGRADED_PERFORMANCE,
-    "none": ComponentStatus.OPERATIONAL,
 }
 
 
@@ -132,7 +126,7 @@ class PageRenderer:
             ),
             overall_symbol=SYMBOLS[status.overall],
             symbol=lambda s: SYMBOLS[s],
-            impact_status=lambda impact: _IMPACT_STATUS.get(impact, ComponentStatus.OPERATIONAL),
+            impact_status=impact_status,
             uptime_days=UPTIME_DAYS,
         )
 

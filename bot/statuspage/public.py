@@ -7,25 +7,28 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.components import effective_statuses
 from bot.config import Config, Maintenance
-from bot.history import DailyUptime
-from bot.incidents.models import Incident, IncidentStatus
+from bot.incidents.models import Incident
 from bot.incidents.store import IncidentStore
-from bot.monitor import Monitor
+from bot.monitoring.health import effective_statuses
+from bot.monitoring.history import DailyUptime
+from bot.monitoring.records import Records
 from bot.statements.models import Statement, StatementState
 from bot.statements.service import StatementService, window_key
 from bot.statements.store import incident_subject, maintenance_subject
-from bot.status import ComponentStatus, worst
+from bot.vocabulary import (
+    ComponentStatus,
+    IncidentStatus,
+    impact_status,
+    severity_impact,
+    worst,
+)
 
 UPTIME_DAYS = 90
 PAST_WINDOW = timedelta(days=14)
 FEED_LIMIT = 50
 # The feed reads statements of this window only, so a request never walks the whole history.
 FEED_WINDOW = timedelta(days=90)
-
-# Statuspage's incident impact from our severity (sev1 is the worst).
-IMPACTS = {1: "critical", 2: "major", 3: "minor", 4: "minor"}
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
@@ -70,11 +73,7 @@ class PublicIncident:
 
     @property
     def impact_status(self) -> ComponentStatus:
-        return {
-            "critical": ComponentStatus.MAJOR_OUTAGE,
-            "major": ComponentStatus.PARTIAL_OUTAGE,
-            "minor": ComponentStatus.DEGRADED_PERFORMANCE,
-        }.get(self.impact, ComponentStatus.OPERATIONAL)
+        return impact_status(self.impact)
 
 
 @dataclass(frozen=True)
@@ -148,14 +147,14 @@ class StatusPage:
         self,
         config: Config,
         public_url: str,
-        monitor: Monitor,
+        records: Records,
         incidents: IncidentStore,
         statements: StatementService,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.config = config
         self.public_url = public_url.rstrip("/")
-        self._monitor = monitor
+        self._records = records
         self._incidents = incidents
         self._statements = statements
         self._clock = clock
@@ -228,13 +227,15 @@ class StatusPage:
         self, language: str, active: Sequence[Incident], now: datetime, history: bool
     ) -> tuple[ComponentView, ...]:
         # Only incidents customers have been told about move a component; checks always do.
-        statuses = effective_statuses(self.config, await self._monitor.health(), list(active), now)
+        statuses = effective_statuses(
+            self.config, await self._records.health.all(), list(active), now
+        )
         today = now.astimezone(UTC).date()  # the daily roll-ups are kept per UTC day
         views = []
         for position, component in enumerate(self.config.components, start=1):
             days: tuple[DailyUptime, ...] = ()
             if history:
-                days = tuple(await self._monitor.history.daily(component.id, UPTIME_DAYS, today))
+                days = tuple(await self._records.history.daily(component.id, UPTIME_DAYS, today))
             views.append(
                 ComponentView(
                     id=component.id,
@@ -298,7 +299,7 @@ class StatusPage:
             name=name,
             name_language=name_language,
             status=status,
-            impact=IMPACTS.get(incident.severity, "minor"),
+            impact=severity_impact(incident.severity),
             started_at=incident.created_at.astimezone(UTC),
             created_at=_published_at(published[0]),
             updated_at=updated_at,

@@ -7,14 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.status import ComponentStatus
-
-# fmt: off
-_MONTHS = {
-    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
-    "it": ["gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic"],
-}
-# fmt: on
+from bot.timefmt import day_name, month_name, zoned_time
+from bot.vocabulary import ComponentStatus
 
 # Each language named in itself, so a reader finds theirs whatever the page is in.
 ENDONYMS = {
@@ -143,13 +137,12 @@ class Words:
 
     def day(self, day: date) -> str:
         """`22 Nov 2026` / `22 nov 2026`."""
-        months = _MONTHS.get(self.language, _MONTHS["en"])
-        return f"{day.day} {months[day.month - 1]} {day.year}"
+        language = self.language if month_name(1, self.language) else "en"
+        return day_name(day, language, short=True)
 
     def moment(self, at: datetime, tz: ZoneInfo) -> str:
         """`22 Nov 2026, 11:30 CET` in the page's time zone."""
-        local = at.astimezone(tz)
-        return f"{self.day(local.date())}, {local:%H:%M} {local.tzname()}"
+        return f"{self.day(at.astimezone(tz).date())}, {zoned_time(at, tz)}"
 
     def percent(self, ratio: float, decimals: int = 2) -> str:
         """Rounded down, so a day with any failure never reads as 100%; `99,2%` in Italian."""

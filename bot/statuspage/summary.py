@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.status import ComponentStatus
 from bot.statuspage.public import (
     ComponentView,
     PublicIncident,
@@ -16,6 +15,7 @@ from bot.statuspage.public import (
     PublicUpdate,
 )
 from bot.statuspage.strings import Words
+from bot.vocabulary import ComponentStatus, incident_id
 
 # Statuspage's page indicator: only problems count; maintenance alone reads as "none".
 INDICATORS = {
@@ -58,6 +58,11 @@ def render_summary(status: PublicStatus, public_url: str, timezone: str) -> dict
     }
 
 
+def public_id(number: int) -> str:
+    """An incident's ID in summary.json (`inc-7`): Statuspage's IDs are lower case."""
+    return incident_id(number).lower()
+
+
 def iso(at: datetime | None) -> str | None:
     """ISO 8601 in UTC with milliseconds, as Statuspage writes times."""
     if at is None:
@@ -90,7 +95,7 @@ def _incident(
     public_url: str,
     components: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
-    incident_id = f"inc-{incident.number}"
+    incident_id = public_id(incident.number)
     affected = [components[c] for c in incident.components if c in components]
     return {
         "id": incident_id,

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from bot.checks.probe import ProbeContext, build_ssl_context, make_http_client
+from bot.monitoring.checks.probe import ProbeContext, build_ssl_context, make_http_client
 
 # --- the HTTP app -------------------------------------------------------------------------------
 

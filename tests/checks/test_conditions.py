@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from bot.checks.conditions import (
+from bot.monitoring.checks.conditions import (
     ConditionSyntaxError,
     evaluate_conditions,
     parse_condition,
     uses_body,
 )
-from bot.checks.result import Observation
+from bot.monitoring.checks.result import Observation
 
 BODY = json.dumps(
     {

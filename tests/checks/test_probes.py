@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from bot import __version__
-from bot.checks.errors import describe_error
-from bot.checks.probe import ProbeContext, build_ssl_context, run_check
-from bot.checks.result import CheckResult
 from bot.config import HttpCheck, JourneyCheck, TcpCheck, TlsCheck
+from bot.monitoring.checks.errors import describe_error
+from bot.monitoring.checks.probe import ProbeContext, build_ssl_context, run_check
+from bot.monitoring.checks.result import CheckResult
 
 if TYPE_CHECKING:
     from tests.checks.conftest import HttpsServer, Pki, TlsServer
@@ -431,7 +431,7 @@ def test_build_ssl_context_trusts_the_given_ca_file(pki: Pki) -> None:
 def test_build_ssl_context_honours_ssl_cert_file(pki: Pki) -> None:
     # A child process gets its own environment: no patching of this one.
     script = (
-        "from bot.checks.probe import build_ssl_context;"
+        "from bot.monitoring.checks.probe import build_ssl_context;"
         "print([c['subject'] for c in build_ssl_context(None).get_ca_certs()])"
     )
     environment = {

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.chat.console import ConsoleAdapter
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.store.keyvalue import KeyValue
-from handlers.console_input import answer, parse_line, read_commands
-from handlers.dispatch import Dispatcher
-from handlers.wiring import build_dispatcher
+from bot.wiring import build_dispatcher
+from handlers.commands.dispatcher import Dispatcher
+from handlers.console.adapter import ConsoleAdapter
+from handlers.console.prompt import answer, parse_line, read_commands
 from tests.acceptance.test_run import Service, write_config
 from tests.support.builders import make_config
 from tests.support.process import bot_environment

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.grammar import (
+from handlers.commands.grammar import (
     Assign,
     ChangeSeverity,
     ChangeStatus,

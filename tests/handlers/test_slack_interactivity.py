@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.alerts import ACKNOWLEDGE_ACTION, DECLARE_ACTION, SILENCE_ACTION
+from bot.monitoring.alerts import ACKNOWLEDGE_ACTION, DECLARE_ACTION, SILENCE_ACTION
 from bot.store.keyvalue import KeyValue
 from tests.support.slack_app import (
     ALERTS,

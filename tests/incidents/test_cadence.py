@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.chat.console import ConsoleAdapter
+from bot.chat.outbox import Outbox
 from bot.chat.poster import Poster
 from bot.incidents.cadence import Cadence
 from bot.incidents.service import IncidentService
 from bot.incidents.store import IncidentStore
 from bot.metrics import Metrics
-from bot.outbox import Outbox
 from bot.store.keyvalue import KeyValue
+from handlers.console.adapter import ConsoleAdapter
 from tests.support.builders import Clock, make_config
 
 CADENCE = {

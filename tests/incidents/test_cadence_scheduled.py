@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import io
 
-from bot.chat.console import ConsoleAdapter
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.store.keyvalue import KeyValue
+from handlers.console.adapter import ConsoleAdapter
 from tests.support.builders import make_config
 
 

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 
 import pytest
 
+from bot.chat.outbox import Outbox
 from bot.chat.poster import Poster
-from bot.chat.slack import SlackAdapter
 from bot.config import Config
 from bot.incidents.models import IncidentStatus
 from bot.incidents.service import IncidentError, IncidentService
 from bot.incidents.store import IncidentStore
 from bot.metrics import Metrics
-from bot.outbox import Outbox
 from bot.store.keyvalue import KeyValue
+from handlers.slack.adapter import SlackAdapter
 from tests.support.builders import Clock, make_config
 from tests.support.slack_mock import MockSlack
 

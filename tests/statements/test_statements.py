@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat.console import ConsoleAdapter
+from bot.access import Policy
+from bot.chat.outbox import Outbox
 from bot.chat.poster import Poster
 from bot.incidents.models import IncidentStatus
 from bot.incidents.service import IncidentService
 from bot.incidents.store import IncidentStore
 from bot.metrics import Metrics
-from bot.outbox import Outbox
-from bot.roles import Roles
 from bot.statements.models import StatementState
 from bot.statements.service import StatementError, StatementService
 from bot.statements.templates import StatementTemplates
 from bot.store.keyvalue import KeyValue
+from handlers.console.adapter import ConsoleAdapter
 from tests.support.builders import Clock, make_config
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "statements"
@@ -52,7 +52,7 @@ def build(kv: KeyValue, clock: Clock, **config: object) -> Desk:
     poster = Poster(cfg, outbox)
     incidents = IncidentService(cfg, IncidentStore(kv), poster, clock)
     statements = StatementService(
-        cfg, kv, StatementTemplates(TEMPLATES), incidents, poster, Roles(cfg.roles), clock
+        cfg, kv, StatementTemplates(TEMPLATES), incidents, poster, Policy(cfg.roles), clock
     )
     incidents.listeners.append(statements.on_incident_change)
     return Desk(incidents, statements, outbox, console, clock)

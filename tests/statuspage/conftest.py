@@ -13,12 +13,12 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.chat.console import ConsoleAdapter
-from bot.checks.result import CheckResult
+from bot.monitoring.checks.result import CheckResult
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.statements.models import Statement
 from bot.store.keyvalue import KeyValue
+from handlers.console.adapter import ConsoleAdapter
 from tests.support.builders import failure, make_config, success
 
 ROLES = {
@@ -92,7 +92,7 @@ class Site:
                     if n < failures
                     else success(check, at + timedelta(minutes=n))
                 )
-                await self.runtime.monitor.history.record(component, result)
+                await self.runtime.records.history.record(component, result)
 
 
 @contextlib.asynccontextmanager

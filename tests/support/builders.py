@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.checks.result import CheckResult, ConditionResult
 from bot.config import Config, parse_config
+from bot.monitoring.checks.result import CheckResult, ConditionResult
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "statements"
 

@@ -30,7 +30,7 @@ from bot.config import Config
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.store.keyvalue import KeyValue
-from handlers.wiring import install_chat
+from bot.wiring import build_runtime, install_chat
 from tests.support.builders import failure, make_config, success
 from tests.support.slack_mock import Call, MockSlack
 
@@ -479,7 +479,7 @@ async def repair_component(bot: SlackBot, check_id: str = "web-home", times: int
 
 
 async def start_runtime(config: Config, kv: KeyValue, mock: MockSlack) -> Runtime:
-    runtime = Runtime(slack_settings(mock), config, kv=kv)
+    runtime = build_runtime(slack_settings(mock), config, kv=kv)
     install_chat(runtime)
     await runtime.start()
     return runtime

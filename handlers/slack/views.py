@@ -1,4 +1,4 @@
-"""Slack views: the declare-incident modal and the App Home tab."""
+"""Slack views: the declare-incident modal, the statement review modals and the App Home tab."""
 
 from __future__ import annotations
 
@@ -7,18 +7,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.chat.message import Message
-from bot.chat.slack import render_blocks
 from bot.config import Config
 from bot.incidents.models import Incident
+from bot.statements.models import Statement
+from handlers.commands.grammar import Severity
+from handlers.slack.blocks import render_blocks
 
 OPEN_INCIDENT_CALLBACK = "incident_open"
+EDIT_CALLBACK = "statement_edit"
+REJECT_CALLBACK = "statement_reject"
 _MAX_TITLE = 150
+_SEVERITIES: dict[str, Severity] = {"1": 1, "2": 2, "3": 3, "4": 4}
+_MAX_TEXT = 3000  # Slack's plain_text_input limit
 
 
 @dataclass(frozen=True)
-class IncidentForm:
+class IncidentFormValues:
     title: str
-    severity: int
+    severity: Severity
     components: tuple[str, ...]
     outage: str | None
     channel: str | None
@@ -102,7 +108,9 @@ def modal(
     }
 
 
-def read_incident_form(config: Config, view: dict[str, Any]) -> tuple[IncidentForm, dict[str, str]]:
+def read_incident_form(
+    config: Config, view: dict[str, Any]
+) -> tuple[IncidentFormValues, dict[str, str]]:
     """The submitted values, and per-block errors to show in the modal (empty when valid)."""
     values = view.get("state", {}).get("values", {})
     errors: dict[str, str] = {}
@@ -122,9 +130,9 @@ def read_incident_form(config: Config, view: dict[str, Any]) -> tuple[IncidentFo
         metadata = json.loads(view.get("private_metadata") or "{}")
     except json.JSONDecodeError:
         metadata = {}
-    form = IncidentForm(
+    form = IncidentFormValues(
         title=title,
-        severity=int(severity_text) if severity_text in ("1", "2", "3", "4") else 3,
+        severity=_SEVERITIES.get(severity_text, 3),
         components=components,
         outage=metadata.get("outage") or None,
         channel=metadata.get("channel") or None,
@@ -137,3 +145,47 @@ def home_view(overview: Message, incidents: list[Incident]) -> dict[str, Any]:
     if incidents:
         blocks.append({"type": "divider"})
     return {"type": "home", "blocks": blocks[:100]}
+
+
+def edit_view(statement: Statement) -> dict[str, Any]:
+    blocks = [
+        {
+            "type": "input",
+            "block_id": f"text_{language}",
+            "label": {"type": "plain_text", "text": f"Statement ({language})"},
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "text",
+                "multiline": True,
+                "max_length": _MAX_TEXT,
+                "initial_value": text[:_MAX_TEXT],
+            },
+        }
+        for language, text in statement.texts.items()
+    ]
+    return modal(EDIT_CALLBACK, "Edit statement", "Save", blocks, statement.id)
+
+
+def reject_view(statement: Statement) -> dict[str, Any]:
+    reason = {
+        "type": "input",
+        "block_id": "reason",
+        "label": {"type": "plain_text", "text": f"Why is the {statement.subject} draft rejected?"},
+        "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True},
+    }
+    return modal(REJECT_CALLBACK, "Reject statement", "Reject", [reason], statement.id)
+
+
+def read_statement_texts(view: dict[str, Any]) -> dict[str, str]:
+    """The edit modal's texts, by language."""
+    values = view.get("state", {}).get("values", {})
+    return {
+        block_id.removeprefix("text_"): str(block.get("text", {}).get("value") or "")
+        for block_id, block in values.items()
+        if block_id.startswith("text_")
+    }
+
+
+def read_reject_reason(view: dict[str, Any]) -> str:
+    values = view.get("state", {}).get("values", {})
+    return str(values.get("reason", {}).get("reason", {}).get("value") or "")

@@ -5,6 +5,10 @@ and a failing head blocks only its own lane, retried with backoff or after the p
 `Retry-After`. A post that starts a thread saves its message ID under a *ref*; later updates and
 replies name that ref and find the ID when they are delivered, so they can be queued before the
 first post has even gone out.
+
+Platforms differ in what they can do (`Capabilities`): where one cannot thread, a reply is
+posted on its own and names the post it follows; where one cannot edit, a change is posted anew,
+unless the domain said a reply carries the same news (`if_no_edits="skip"`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ _LANES = "outbox:lanes"  # sorted set: lane -> when its head may next be tried (
 _DEPTH = "outbox:depth"
 _DEAD = "outbox:dead"
 _BY_MESSAGE = "ref:by-message"
+_ABOUT = "about"  # in a ref's hash: the one-line text of the post that started it
 _MAX_BACKOFF = 300.0
 _MAX_DEAD = 1000
 
@@ -46,6 +51,8 @@ class Delivery(BaseModel):
     message: Message
     ref: str | None = None  # post: save the message ID under this; update: the message to edit
     thread_ref: str | None = None  # reply: the ref of the thread's first message
+    # update, on a platform that cannot edit: post the new version, or skip it (a reply says it)
+    if_no_edits: Literal["post", "skip"] = "post"
     attempts: int = 0
     created_at: float = Field(default_factory=time.time)
     last_error: str | None = None
@@ -70,8 +77,8 @@ class Outbox:
         self._slots = asyncio.Semaphore(concurrency)
 
     @property
-    def platforms(self) -> set[str]:
-        return set(self._adapters)
+    def adapters(self) -> Mapping[str, ChatAdapter]:
+        return self._adapters
 
     async def enqueue(self, delivery: Delivery) -> None:
         # Push before scheduling the lane: a worker that finds the lane empty re-checks
@@ -175,7 +182,13 @@ class Outbox:
 
     async def _deliver(self, adapter: ChatAdapter, delivery: Delivery) -> None:
         channel, message = delivery.channel, delivery.message
+        can = adapter.capabilities
         if delivery.op == "update" and delivery.ref:
+            if not can.edits:
+                if delivery.if_no_edits == "skip":
+                    return
+                await adapter.post(channel, await self._following(message, delivery.ref))
+                return
             message_id = await self.message_id(delivery.ref, adapter.platform, channel)
             if message_id is not None:
                 await adapter.update(channel, message_id, message)
@@ -183,14 +196,20 @@ class Outbox:
             # The original never landed (set aside): say it now rather than lose it.
         thread = None
         if delivery.op == "reply" and delivery.thread_ref:
-            thread = await self.message_id(delivery.thread_ref, adapter.platform, channel)
+            if can.threads:
+                thread = await self.message_id(delivery.thread_ref, adapter.platform, channel)
+            else:
+                message = await self._following(message, delivery.thread_ref)
         message_id = await adapter.post(channel, message, thread=thread)
         if delivery.ref and delivery.op != "reply":
-            await self._kv.hset(
-                _ref_key(delivery.ref), {f"{adapter.platform}:{channel}": message_id}
-            )
-            where = f"{adapter.platform}:{channel}:{message_id}"
-            await self._kv.hset(_BY_MESSAGE, {where: delivery.ref})
+            where = f"{adapter.platform}:{channel}"
+            await self._kv.hset(_ref_key(delivery.ref), {where: message_id, _ABOUT: message.text})
+            await self._kv.hset(_BY_MESSAGE, {f"{where}:{message_id}": delivery.ref})
+
+    async def _following(self, message: Message, ref: str) -> Message:
+        """The message marked with what it follows, for a platform that cannot thread or edit."""
+        about = await self._kv.hget(_ref_key(ref), _ABOUT)
+        return message.model_copy(update={"follows": about}) if about else message
 
     async def _finish_head(self, delivery: Delivery) -> None:
         await self._kv.lpop(_lane_key(delivery.lane))

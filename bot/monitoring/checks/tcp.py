@@ -7,7 +7,7 @@ import contextlib
 import time
 from datetime import timedelta
 
-from bot.checks.result import Observation
+from bot.monitoring.checks.result import Observation
 
 
 async def probe_tcp(host: str, port: int) -> Observation:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.chat.slack import escape_mrkdwn, render_blocks
-from handlers.dispatch import Reply
+from handlers.commands.dispatcher import Reply
+from handlers.slack.blocks import escape_mrkdwn, render_blocks
 
 
 def ephemeral(reply: Reply) -> dict[str, Any]:

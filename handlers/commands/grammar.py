@@ -1,51 +1,26 @@
 """The `/status` and `/incident` command grammar, parsed once for Slack, Teams and the console.
 
 Parsing is pure: text in, a command (or a CommandError with one line and the usage) out. What
-a command does lives in bot/; who may run it is checked by the dispatcher.
+a command does lives in bot/; who may run it is the `act` each command names, which the
+dispatcher asks the one permission policy (bot/access.py) about.
+
+A subcommand is declared once: its command class (with `act` and `subcommand`), its parser,
+and one line in SUBCOMMANDS (its usage).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal, Protocol
+
+from bot.access import Act
+from bot.vocabulary import IncidentStatus, parse_incident_id
 
 Severity = Literal[1, 2, 3, 4]
-IncidentStatus = Literal["investigating", "identified", "monitoring", "resolved"]
-STATUSES: tuple[IncidentStatus, ...] = ("investigating", "identified", "monitoring", "resolved")
 
-USAGE: dict[str, str] = {
-    "status": "/status [<component> | post]",
-    "open": "/incident open <title> [sev:1-4] [components:web,mfa]",
-    "list": "/incident list",
-    "show": "/incident show <ID>",
-    "update": "/incident update <ID> <text>",
-    "status_change": "/incident status <ID> investigating|identified|monitoring|resolved [text]",
-    "sev": "/incident sev <ID> <1-4>",
-    "assign": "/incident assign <ID> <@user>",
-    "resolve": "/incident resolve <ID> [text]",
-    "link": "/incident link <ID> <ID>",
-    "statement": "/incident statement <ID> [lang]",
-    "postmortem": "/incident postmortem <ID>",
-    "help": "/incident help [subcommand]",
-}
-_SUBCOMMAND_USAGE = {
-    "open": "open",
-    "list": "list",
-    "show": "show",
-    "update": "update",
-    "status": "status_change",
-    "sev": "sev",
-    "assign": "assign",
-    "resolve": "resolve",
-    "link": "link",
-    "statement": "statement",
-    "postmortem": "postmortem",
-    "help": "help",
-}
-SUBCOMMANDS = tuple(_SUBCOMMAND_USAGE)
-
-_ID = re.compile(r"^(?:inc-?)?(\d+)$", re.IGNORECASE)
+STATUS_USAGE = "/status [<component> | post]"
 _USER = re.compile(r"^<@([A-Z0-9a-z_.:-]+)(?:\|[^>]*)?>$|^@([A-Z0-9][A-Z0-9]+)$")
 _OPTION = re.compile(r"^(sev|severity|components?|lang):(.*)$", re.IGNORECASE)
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z]{2,4})?$")
@@ -65,21 +40,27 @@ class CommandError(ValueError):
 
 @dataclass(frozen=True)
 class StatusOverview:
-    pass
+    act: ClassVar[Act | None] = None
+    subcommand: ClassVar[str] = "/status"
 
 
 @dataclass(frozen=True)
 class StatusComponent:
+    act: ClassVar[Act | None] = None
+    subcommand: ClassVar[str] = "/status"
     component: str
 
 
 @dataclass(frozen=True)
 class StatusPost:
-    pass
+    act: ClassVar[Act | None] = Act.POST_STATUS
+    subcommand: ClassVar[str] = "/status"
 
 
 @dataclass(frozen=True)
 class Help:
+    act: ClassVar[Act | None] = None
+    subcommand: ClassVar[str] = "help"
     topic: str | None = None
 
 
@@ -87,32 +68,45 @@ class Help:
 class OpenForm:
     """`/incident open` with nothing else: a form (Slack modal) asks for the details."""
 
+    act: ClassVar[Act | None] = Act.OPEN_INCIDENT
+    subcommand: ClassVar[str] = "open"
+
 
 @dataclass(frozen=True)
 class Open:
+    act: ClassVar[Act | None] = Act.OPEN_INCIDENT
+    subcommand: ClassVar[str] = "open"
     title: str
     severity: Severity | None = None
     components: tuple[str, ...] = ()
+    outage: str | None = None  # declared from this outage's alert (the form's prefill)
 
 
 @dataclass(frozen=True)
 class ListIncidents:
-    pass
+    act: ClassVar[Act | None] = None
+    subcommand: ClassVar[str] = "list"
 
 
 @dataclass(frozen=True)
 class Show:
+    act: ClassVar[Act | None] = None
+    subcommand: ClassVar[str] = "show"
     incident: int
 
 
 @dataclass(frozen=True)
 class Update:
+    act: ClassVar[Act | None] = Act.UPDATE_INCIDENT
+    subcommand: ClassVar[str] = "update"
     incident: int
     text: str
 
 
 @dataclass(frozen=True)
 class ChangeStatus:
+    act: ClassVar[Act | None] = Act.CHANGE_STATUS
+    subcommand: ClassVar[str] = "status"
     incident: int
     status: IncidentStatus
     text: str = ""
@@ -120,36 +114,48 @@ class ChangeStatus:
 
 @dataclass(frozen=True)
 class ChangeSeverity:
+    act: ClassVar[Act | None] = Act.CHANGE_SEVERITY
+    subcommand: ClassVar[str] = "sev"
     incident: int
     severity: Severity
 
 
 @dataclass(frozen=True)
 class Assign:
+    act: ClassVar[Act | None] = Act.ASSIGN_COMMANDER
+    subcommand: ClassVar[str] = "assign"
     incident: int
     user: str
 
 
 @dataclass(frozen=True)
 class Resolve:
+    act: ClassVar[Act | None] = Act.RESOLVE_INCIDENT
+    subcommand: ClassVar[str] = "resolve"
     incident: int
     text: str = ""
 
 
 @dataclass(frozen=True)
 class Link:
+    act: ClassVar[Act | None] = Act.LINK_INCIDENTS
+    subcommand: ClassVar[str] = "link"
     incident: int
     other: int
 
 
 @dataclass(frozen=True)
 class Statement:
+    act: ClassVar[Act | None] = Act.DRAFT_STATEMENT
+    subcommand: ClassVar[str] = "statement"
     incident: int
     language: str | None = None
 
 
 @dataclass(frozen=True)
 class Postmortem:
+    act: ClassVar[Act | None] = None
+    subcommand: ClassVar[str] = "postmortem"
     incident: int
 
 
@@ -173,18 +179,12 @@ Command = (
 )
 
 
-def format_id(number: int) -> str:
-    return f"INC-{number}"
-
-
 def parse_status(text: str) -> StatusOverview | StatusComponent | StatusPost:
     words = text.split()
     if not words:
         return StatusOverview()
     if len(words) > 1:
-        raise CommandError(
-            f"expected one word after /status, got {text.strip()!r}", USAGE["status"]
-        )
+        raise CommandError(f"expected one word after /status, got {text.strip()!r}", STATUS_USAGE)
     if words[0].lower() == "post":
         return StatusPost()
     return StatusComponent(words[0].lower())
@@ -197,13 +197,13 @@ def parse_incident(text: str, context_incident: int | None = None) -> Command:
     if not words:
         return Help()
     sub, rest = words[0].lower(), words[1:]
-    parser = _PARSERS.get(sub)
-    if parser is None:
+    subcommand = SUBCOMMANDS.get(sub)
+    if subcommand is None:
         raise CommandError(
             f"unknown subcommand {words[0]!r}; try one of {', '.join(SUBCOMMANDS)}",
-            USAGE["help"],
+            SUBCOMMANDS["help"].usage,
         )
-    return parser(_Words(rest, USAGE[_SUBCOMMAND_USAGE[sub]], context_incident))
+    return subcommand.parse(_Words(rest, subcommand.usage, context_incident))
 
 
 @dataclass
@@ -219,10 +219,10 @@ class _Words:
     def incident(self) -> int:
         """The leading incident ID, or the one of the channel/thread the command came from."""
         if self.words:
-            match = _ID.match(self.words[0])
-            if match:
+            number = parse_incident_id(self.words[0])
+            if number is not None:
                 self.words.pop(0)
-                return int(match.group(1))
+                return number
         if self.context_incident is not None:
             return self.context_incident
         if self.words:
@@ -305,11 +305,11 @@ def _status(words: _Words) -> Command:
     if not words.words:
         raise words.fail("which status? investigating, identified, monitoring or resolved")
     status = words.words.pop(0).lower()
-    if status not in STATUSES:
+    if status not in IncidentStatus._value2member_map_:
         raise words.fail(
             f"unknown status {status!r}; expected investigating, identified, monitoring or resolved"
         )
-    return ChangeStatus(incident, status, words.text())
+    return ChangeStatus(incident, IncidentStatus(status), words.text())
 
 
 def _sev(words: _Words) -> Command:
@@ -341,11 +341,11 @@ def _resolve(words: _Words) -> Command:
 
 
 def _link(words: _Words) -> Command:
-    ids = [_ID.match(word) for word in words.words]
-    if len(words.words) == 1 and ids[0] and words.context_incident is not None:
-        first, second = words.context_incident, int(ids[0].group(1))
-    elif len(words.words) == 2 and all(ids):
-        first, second = (int(m.group(1)) for m in ids if m)
+    ids = [parse_incident_id(word) for word in words.words]
+    if len(ids) == 1 and ids[0] is not None and words.context_incident is not None:
+        first, second = words.context_incident, ids[0]
+    elif len(ids) == 2 and ids[0] is not None and ids[1] is not None:
+        first, second = ids[0], ids[1]
     else:
         raise words.fail("give the two incidents to link, like INC-7 INC-3")
     if first == second:
@@ -373,56 +373,52 @@ def _postmortem(words: _Words) -> Command:
 
 def _help(words: _Words) -> Command:
     topic = words.words[0].lower() if words.words else None
-    if topic is not None and topic not in _SUBCOMMAND_USAGE:
+    if topic is not None and topic not in SUBCOMMANDS:
         raise words.fail(f"no help for {topic!r}; try one of {', '.join(SUBCOMMANDS)}")
     return Help(topic)
 
 
-_PARSERS = {
-    "open": _open,
-    "list": _list,
-    "show": _show,
-    "update": _update,
-    "status": _status,
-    "sev": _sev,
-    "assign": _assign,
-    "resolve": _resolve,
-    "link": _link,
-    "statement": _statement,
-    "postmortem": _postmortem,
-    "help": _help,
+@dataclass(frozen=True)
+class Subcommand:
+    usage: str
+    parse: Callable[[_Words], Command]
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "open": Subcommand("/incident open <title> [sev:1-4] [components:web,mfa]", _open),
+    "list": Subcommand("/incident list", _list),
+    "show": Subcommand("/incident show <ID>", _show),
+    "update": Subcommand("/incident update <ID> <text>", _update),
+    "status": Subcommand(
+        "/incident status <ID> investigating|identified|monitoring|resolved [text]", _status
+    ),
+    "sev": Subcommand("/incident sev <ID> <1-4>", _sev),
+    "assign": Subcommand("/incident assign <ID> <@user>", _assign),
+    "resolve": Subcommand("/incident resolve <ID> [text]", _resolve),
+    "link": Subcommand("/incident link <ID> <ID>", _link),
+    "statement": Subcommand("/incident statement <ID> [lang]", _statement),
+    "postmortem": Subcommand("/incident postmortem <ID>", _postmortem),
+    "help": Subcommand("/incident help [subcommand]", _help),
 }
 
 
-_USAGE_OF: dict[type, str] = {
-    StatusOverview: "status",
-    StatusComponent: "status",
-    StatusPost: "status",
-    Help: "help",
-    OpenForm: "open",
-    Open: "open",
-    ListIncidents: "list",
-    Show: "show",
-    Update: "update",
-    ChangeStatus: "status_change",
-    ChangeSeverity: "sev",
-    Assign: "assign",
-    Resolve: "resolve",
-    Link: "link",
-    Statement: "statement",
-    Postmortem: "postmortem",
-}
+def usage_of(command: HasSubcommand) -> str | None:
+    """The usage line of the subcommand a command belongs to (None: a button's command)."""
+    if command.subcommand == "/status":
+        return STATUS_USAGE
+    found = SUBCOMMANDS.get(command.subcommand)
+    return found.usage if found else None
 
 
-def usage_of(command: Command) -> str:
-    return USAGE[_USAGE_OF[type(command)]]
+class HasSubcommand(Protocol):
+    subcommand: ClassVar[str]
 
 
 def help_text(topic: str | None = None) -> str:
     if topic is not None:
-        return f"Usage: {USAGE[_SUBCOMMAND_USAGE[topic]]}"
-    lines = ["Usage:", f"  {USAGE['status']}"]
-    lines += [f"  {USAGE[key]}" for key in _SUBCOMMAND_USAGE.values()]
+        return f"Usage: {SUBCOMMANDS[topic].usage}"
+    lines = ["Usage:", f"  {STATUS_USAGE}"]
+    lines += [f"  {subcommand.usage}" for subcommand in SUBCOMMANDS.values()]
     lines.append("IDs look like INC-7 (7 and inc-7 work too).")
     lines.append("In an incident's own channel or thread the ID may be left out.")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""The console adapter's input side: commands typed at a prompt, answered in the terminal."""
+"""The console's input side: commands typed at a prompt, answered in the terminal."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 import threading
 from typing import TextIO
 
-from bot.chat.console import render_plain
-from handlers.dispatch import Dispatcher, Invocation, Reply
+from handlers.commands.dispatcher import Dispatcher, Invocation, Reply
+from handlers.console.render import render_text
 
 PROMPT_HELP = "Type /status or /incident help (Ctrl-D stops reading commands)."
 
@@ -24,13 +24,8 @@ def parse_line(line: str) -> tuple[str, str] | None:
 
 def render_reply(reply: Reply) -> str:
     message = reply.message
-    body = [f"  {render_plain(line)}" for line in message.lines]
-    fields = [f"  {label}: {render_plain(value)}" for label, value in message.fields]
-    lines = [render_plain(message.title or message.text)]
-    lines += [*fields, *body] if message.fields_first else [*body, *fields]
-    if message.attachment:
-        lines.append(message.attachment[1])
-    if reply.open_form:
+    lines = render_text(message, message.title or message.text, "  ")
+    if reply.form is not None:
         lines.append(
             "  (the console has no forms: /incident open <title> [sev:1-4] [components:a,b])"
         )
@@ -47,10 +42,11 @@ async def answer(dispatcher: Dispatcher, line: str, user: str = "console") -> st
         user=user,
         command="status" if name == "status" else "incident",
         text=text,
-        channel=None,
         trusted=True,
     )
-    return render_reply(await dispatcher.handle(invocation))
+    reply = await dispatcher.handle(invocation)
+    assert reply is not None  # the console never repeats a delivery
+    return render_reply(reply)
 
 
 async def read_commands(

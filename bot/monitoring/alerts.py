@@ -18,10 +18,11 @@ from bot.chat.message import Action, Message, mention
 from bot.chat.poster import Poster
 from bot.config import Config
 from bot.durations import format_duration
-from bot.health import CheckState, CheckStates
 from bot.metrics import Metrics
-from bot.status import ComponentStatus
+from bot.monitoring.state import CheckState, CheckStates
 from bot.store.keyvalue import KeyValue
+from bot.timefmt import clock_time, local_time
+from bot.vocabulary import ComponentStatus
 
 _OUTAGES = "outage:open"
 _FLAPPING = "outage:flapping"
@@ -125,7 +126,11 @@ class Alerter:
             states = await self._check_states.of_component(self._config, component_id)
             lane = _lane(outage)
             await self._poster.update(
-                "alerts", self.render_outage(outage, states), lane=lane, ref=outage.ref
+                "alerts",
+                self.render_outage(outage, states),
+                lane=lane,
+                ref=outage.ref,
+                if_no_edits="skip",
             )
             await self._poster.reply(
                 "alerts",
@@ -227,7 +232,11 @@ class Alerter:
         if not outage.posted:
             return
         await self._poster.update(
-            "alerts", self.render_outage(outage, states), lane=_lane(outage), ref=outage.ref
+            "alerts",
+            self.render_outage(outage, states),
+            lane=_lane(outage),
+            ref=outage.ref,
+            if_no_edits="skip",
         )
         name = self._name(outage.component)
         if changed_status:
@@ -251,7 +260,9 @@ class Alerter:
         if not outage.posted:
             return
         message = self.render_recovery(outage, now)
-        await self._poster.update("alerts", message, lane=_lane(outage), ref=outage.ref)
+        await self._poster.update(
+            "alerts", message, lane=_lane(outage), ref=outage.ref, if_no_edits="skip"
+        )
         await self._poster.reply(
             "alerts",
             message.model_copy(update={"broadcast": True, "actions": ()}),
@@ -287,7 +298,7 @@ class Alerter:
             message = Message(
                 text=text,
                 title=text,
-                emoji=":warning:",
+                tone="warning",
                 lines=(
                     "Alerts for this component are held back until it has been stable for "
                     f"{format_duration(window)}.",
@@ -353,7 +364,7 @@ class Alerter:
         return Message(
             text=text,
             title=f"{outage.status.label}: {name}",
-            emoji=":red_circle:" if outage.status == ComponentStatus.MAJOR_OUTAGE else ":warning:",
+            tone="alert" if outage.status == ComponentStatus.MAJOR_OUTAGE else "warning",
             lines=(cause,),
             fields=tuple(fields),
             context=f"Outage {outage.id} · times in {self._config.timezone}",
@@ -372,7 +383,7 @@ class Alerter:
         return Message(
             text=text,
             title=text,
-            emoji=":large_green_circle:",
+            tone="recovered",
             fields=(
                 ("Component", f"{name} ({outage.component})"),
                 ("Was", outage.status.label),
@@ -407,10 +418,8 @@ class Alerter:
         return self._config.component_name(component_id)
 
     def _local(self, at: datetime, with_zone: bool = False) -> str:
-        local = at.astimezone(self._config.tz)
-        if with_zone:
-            return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
-        return f"{local:%H:%M}"
+        tz = self._config.tz
+        return local_time(at, tz) if with_zone else clock_time(at, tz)
 
     async def _save(self, outage: Outage) -> None:
         await self._kv.hset(_OUTAGES, {outage.component: outage.model_dump_json()})
@@ -430,3 +439,10 @@ def _lane(outage: Outage) -> str:
 
 def _silence_key(component_id: str) -> str:
     return f"silence:{component_id}"
+
+
+def declare_title(config: Config, component_id: str, status: str) -> str:
+    """The title proposed for an incident declared from an outage: `Major outage: mobile app`."""
+    known = status in ComponentStatus._value2member_map_
+    label = ComponentStatus(status).label if known else "Outage"
+    return f"{label}: {config.component_name(component_id)}"

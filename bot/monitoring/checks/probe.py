@@ -17,14 +17,14 @@ from urllib.request import Request
 import certifi
 import httpx
 
-from bot.checks.conditions import evaluate_conditions, uses_body
-from bot.checks.errors import describe_error
-from bot.checks.http import USER_AGENT, send_request
-from bot.checks.journey import run_journey
-from bot.checks.result import CheckResult, Observation
-from bot.checks.tcp import probe_tcp
-from bot.checks.tls import probe_tls
 from bot.config import HttpCheck, JourneyCheck, TcpCheck, TlsCheck
+from bot.monitoring.checks.conditions import evaluate_conditions, uses_body
+from bot.monitoring.checks.errors import describe_error
+from bot.monitoring.checks.http import USER_AGENT, send_request
+from bot.monitoring.checks.journey import run_journey
+from bot.monitoring.checks.result import CheckResult, Observation
+from bot.monitoring.checks.tcp import probe_tcp
+from bot.monitoring.checks.tls import probe_tls
 
 AnyCheck = HttpCheck | JourneyCheck | TcpCheck | TlsCheck
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import httpx
 
 from bot import __version__
-from bot.checks.result import Observation
 from bot.config import HttpCheck, JourneyStep
+from bot.monitoring.checks.result import Observation
 
 USER_AGENT = f"statusbot/{__version__}"
 

@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.checks.conditions import evaluate_conditions, uses_body
-from bot.checks.errors import describe_error
-from bot.checks.http import USER_AGENT, send_request
-from bot.checks.result import CheckResult, ConditionResult, Observation
 from bot.config import JourneyCheck, JourneyStep
+from bot.monitoring.checks.conditions import evaluate_conditions, uses_body
+from bot.monitoring.checks.errors import describe_error
+from bot.monitoring.checks.http import USER_AGENT, send_request
+from bot.monitoring.checks.result import CheckResult, ConditionResult, Observation
 
 
 async def run_journey(check: JourneyCheck, ssl_context: ssl.SSLContext) -> CheckResult:

@@ -1,4 +1,4 @@
-"""Check state across runs: consecutive failures and successes, thresholds, component health."""
+"""Check state across runs: consecutive failures and successes, and the thresholds."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from bot.checks.result import CheckResult
 from bot.config import Config
-from bot.status import ComponentStatus, worst
+from bot.monitoring.checks.result import CheckResult
 from bot.store.keyvalue import KeyValue
 
 _STATES = "check:state"
@@ -84,18 +83,3 @@ class CheckStates:
     async def all(self) -> dict[str, CheckState]:
         raw = await self._kv.hgetall(_STATES)
         return {check_id: CheckState.model_validate_json(value) for check_id, value in raw.items()}
-
-
-def health_of(config: Config, component_id: str, states: dict[str, CheckState]) -> ComponentStatus:
-    """A component's status from its checks alone: the worst impact among its unhealthy checks."""
-    return worst(
-        [
-            check.impact_status
-            for check in config.checks_of(component_id)
-            if check.id in states and not states[check.id].healthy
-        ]
-    )
-
-
-def in_maintenance(config: Config, component_id: str, at: datetime) -> bool:
-    return any(window.covers(component_id, at) for window in config.maintenance)

@@ -20,35 +20,29 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEve
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.alerts import Alerter
-from bot.checks.probe import ProbeContext, run_check
-from bot.checks.result import CheckResult
 from bot.config import Check, Config
-from bot.health import CheckStates, health_of, in_maintenance
-from bot.history import History
 from bot.metrics import Metrics
-from bot.status import ComponentStatus
-from bot.store.keyvalue import KeyValue
+from bot.monitoring.alerts import Alerter
+from bot.monitoring.checks.probe import ProbeContext, run_check
+from bot.monitoring.checks.result import CheckResult
+from bot.monitoring.health import health_of, in_maintenance
+from bot.monitoring.records import Records
 
 log = logging.getLogger(__name__)
-
-_HEALTH = "component:health"
 
 
 class Monitor:
     def __init__(
         self,
         config: Config,
-        kv: KeyValue,
+        records: Records,
         probe: ProbeContext,
         alerter: Alerter,
         metrics: Metrics,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.config = config
-        self.states = CheckStates(kv)
-        self.history = History(kv)
-        self._kv = kv
+        self.records = records
         self._probe = probe
         self._alerter = alerter
         self._metrics = metrics
@@ -117,17 +111,17 @@ class Monitor:
         if not result.success:
             self._metrics.check_failures.labels(check.id).inc()
         self._metrics.check_latency.labels(check.component).observe(result.latency_ms / 1000)
-        await self.history.record(check.component, result)
+        await self.records.history.record(check.component, result)
         component = check.component
         async with self._locks[component]:
-            state = await self.states.get(check.id)
+            state = await self.records.states.get(check.id)
             changed = state.observe(result, check.failure_threshold, check.success_threshold)
-            await self.states.put(check.id, state)
+            await self.records.states.put(check.id, state)
             if not (changed or not state.healthy or self._alerter.needs_attention(component)):
                 return
-            states = await self.states.of_component(self.config, component)
+            states = await self.records.states.of_component(self.config, component)
             health = health_of(self.config, component, states)
-            await self._kv.hset(_HEALTH, {component: health.value})
+            await self.records.health.put(component, health)
             self._metrics.component_status.labels(component).set(health.rank)
             await self._alerter.reconcile(
                 component,
@@ -135,11 +129,3 @@ class Monitor:
                 states,
                 maintenance=in_maintenance(self.config, component, self._clock()),
             )
-
-    async def health(self) -> dict[str, ComponentStatus]:
-        """Each component's status from its checks (operational when never checked)."""
-        raw = await self._kv.hgetall(_HEALTH)
-        return {
-            c.id: ComponentStatus(raw.get(c.id, ComponentStatus.OPERATIONAL.value))
-            for c in self.config.components
-        }

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from bot.checks.result import ConditionResult, Observation
 from bot.durations import parse_duration
+from bot.monitoring.checks.result import ConditionResult, Observation
 
 __all__ = [
     "Condition",

@@ -8,8 +8,8 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from bot.checks.result import Observation
-from bot.checks.tcp import peer_ip
+from bot.monitoring.checks.result import Observation
+from bot.monitoring.checks.tcp import peer_ip
 
 # Bounds the close_notify exchange that continues after the probe has returned.
 _SHUTDOWN_TIMEOUT = 5.0

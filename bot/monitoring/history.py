@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel
 
-from bot.checks.result import CheckResult
+from bot.monitoring.checks.result import CheckResult
 from bot.store.keyvalue import KeyValue
 
 # Upper bounds (ms) of the latency buckets; the last one catches everything slower.

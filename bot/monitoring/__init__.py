@@ -1,0 +1,1 @@
+"""Monitoring: probes, their schedule, check state, component health, history and outage alerts."""

@@ -1,0 +1,94 @@
+"""The composition root: the only module that knows every chat platform and puts them together.
+
+`build_runtime` makes one process from the settings (Slack when it has a token, the console when
+no platform is configured); `install_chat` connects each platform's input to the one dispatcher.
+A new platform is one package under handlers/ and a few lines here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TextIO
+
+from bot.chat.adapter import ChatAdapter
+from bot.config import Config
+from bot.monitoring.checks.probe import build_ssl_context
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.store.keyvalue import KeyValue
+from handlers.commands.dispatcher import Dispatcher
+from handlers.console.adapter import ConsoleAdapter
+from handlers.console.prompt import read_commands
+from handlers.slack.adapter import SlackAdapter
+from handlers.slack.install import install_slack
+
+
+def build_runtime(
+    settings: Settings,
+    config: Config,
+    *,
+    kv: KeyValue | None = None,
+    console: TextIO | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    first_run_within: timedelta | None = None,
+) -> Runtime:
+    """A process with the chat platforms the settings configure."""
+    ssl_context = build_ssl_context(settings.ssl_cert_file)
+    adapters: dict[str, ChatAdapter] = {}
+    if settings.slack_bot_token is not None:
+        adapters["slack"] = SlackAdapter.create(
+            settings.slack_bot_token.get_secret_value(), settings.slack_api_url, ssl_context
+        )
+    if not adapters:
+        adapters["console"] = ConsoleAdapter(console)
+    return Runtime(
+        settings,
+        config,
+        adapters=adapters,
+        kv=kv,
+        ssl_context=ssl_context,
+        clock=clock,
+        first_run_within=first_run_within,
+    )
+
+
+def build_dispatcher(runtime: Runtime) -> Dispatcher:
+    return Dispatcher(
+        runtime.config,
+        runtime.incidents,
+        runtime.report,
+        runtime.access,
+        runtime.poster,
+        runtime.statements,
+        runtime.alerter,
+        clock=runtime.clock,
+    )
+
+
+def install_chat(runtime: Runtime, *, console_commands: bool = False) -> Dispatcher:
+    """Connect every configured platform's input to one dispatcher, and return it."""
+    dispatcher = build_dispatcher(runtime)
+    slack = runtime.adapters.get("slack")
+    if isinstance(slack, SlackAdapter):
+        install_slack(runtime, dispatcher, slack)
+    if console_commands and "console" in runtime.adapters:
+
+        async def console() -> None:
+            await read_commands(dispatcher)
+
+        runtime.background.append(console)
+    return dispatcher
+
+
+async def wait_for_signal() -> None:
+    """Until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

@@ -1,0 +1,1 @@
+"""The command layer every platform shares: the grammar, parsed once, and the dispatcher."""

@@ -1,0 +1,1 @@
+"""The console: posts printed to a terminal and commands typed at a prompt (no credentials)."""
