@@ -38,7 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from bot.demo import run_demo
 
-        return _run_async(run_demo(settings, duration=args.duration))
+        if args.speed <= 0:
+            print("statusbot: --speed must be a positive number, like 2", file=sys.stderr)
+            return EXIT_USAGE
+        return _run_async(run_demo(settings, duration=args.duration, speed=args.speed))
     config_path = Path(args.config) if args.config else settings.config_path
     try:
         config = load_config(config_path)
@@ -80,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--config", help="YAML config file (default: $STATUSBOT_CONFIG)")
     demo = commands.add_parser("demo", help="a self-contained demo with a simulated outage")
     demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    demo.add_argument(
+        "--speed", type=float, default=1.0, help="play the story this many times faster (e.g. 2)"
+    )
     return parser
 
 

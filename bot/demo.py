@@ -109,10 +109,12 @@ class Estate:
         return web.json_response({"status": "UP"})
 
 
-def demo_config(estate: Estate) -> Config:
+def demo_config(estate: Estate, speed: float = 1.0) -> Config:
     base = f"http://127.0.0.1:{estate.http_port}"
+    # Checks keep pace with a faster story, down to one a second (the probes' timeout).
+    interval = max(1.0, 2.0 / speed)
     fast: dict[str, Any] = {
-        "interval": "2s",
+        "interval": f"{interval:g}s",
         "timeout": "1s",
         "failure_threshold": 2,
         "success_threshold": 2,
@@ -201,10 +203,10 @@ def demo_config(estate: Estate) -> Config:
     return parse_config(raw, "<demo>")
 
 
-async def run_demo(settings: Settings, duration: float | None = None) -> int:
+async def run_demo(settings: Settings, duration: float | None = None, speed: float = 1.0) -> int:
     estate = Estate()
     await estate.start()
-    config = demo_config(estate)
+    config = demo_config(estate, speed)
     # The demo is self-contained: the console and the embedded store, whatever the environment.
     settings = settings.model_copy(
         update={"redis_url": None, "slack_bot_token": None, "port": 0, "host": "127.0.0.1"}
@@ -218,22 +220,24 @@ async def run_demo(settings: Settings, duration: float | None = None) -> int:
         say(line)
     await runtime.start()
     say(f"public status page on http://127.0.0.1:{runtime.port}/ (also /metrics, /feed.atom)")
-    say(f"all services healthy; an outage starts in {OUTAGE_AT:.0f}s")
+    say(f"all services healthy; an outage starts in {OUTAGE_AT / speed:.0f}s")
     try:
-        await _script(estate, dispatcher, say, duration)
+        await _script(estate, dispatcher, say, duration, speed)
     finally:
         await runtime.stop()
         await estate.stop()
     return 0
 
 
-async def _script(estate: Estate, dispatcher: Dispatcher, say: Any, duration: float | None) -> None:
+async def _script(
+    estate: Estate, dispatcher: Dispatcher, say: Any, duration: float | None, speed: float
+) -> None:
     async def engineer_types(command: str) -> None:
         say(f"the on-call engineer types: {command}")
         print(await answer(dispatcher, command), flush=True)
 
     async def at(moment: float) -> None:
-        await asyncio.sleep(max(0.0, moment - (loop.time() - started)))
+        await asyncio.sleep(max(0.0, moment / speed - (loop.time() - started)))
 
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -252,7 +256,7 @@ async def _script(estate: Estate, dispatcher: Dispatcher, say: Any, duration: fl
         await estate.repair()
         await at(RECOVERY_AT + 6)
         await engineer_types("/incident status 1 monitoring Failover complete, watching closely")
-        await asyncio.sleep(1e9 if duration is None else max(0.0, duration - RECOVERY_AT))
+        await asyncio.sleep(1e9)
 
     story = asyncio.create_task(timeline())
     signal_task = asyncio.create_task(wait_for_signal())

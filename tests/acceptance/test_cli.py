@@ -120,7 +120,10 @@ async def test_run_with_a_broken_config_says_why_without_a_traceback(tmp_path: P
 
 
 async def test_demo_shows_an_outage_and_its_recovery_within_a_minute(tmp_path: Path) -> None:
-    code, out, err = await statusbot("demo", "--duration", "52", cwd=tmp_path, timeout=90)
+    # Three times as fast as a newcomer sees it (checks every second): the same story.
+    code, out, err = await statusbot(
+        "demo", "--speed", "3", "--duration", "20", cwd=tmp_path, timeout=60
+    )
     assert code == 0, err
     alerts = [line for line in out.splitlines() if line.startswith("[#alerts] ")]
     assert any(
