@@ -164,3 +164,15 @@ async def test_an_incident_channel_is_created_when_configured(
     ]
     assert await desk.incidents.store.by_channel(channel) == 1
     assert len(slack.posts("C0INCIDENTS")) == 1, "the incidents channel keeps the card"
+
+
+async def test_one_incident_per_outage_whoever_declares_it(desk: Desk) -> None:
+    first = await desk.incidents.open(
+        title="Major outage: web", reporter="U1", components=["web"], outage="web-20261201T1130"
+    )
+    with pytest.raises(IncidentError, match=r"^INC-1 was already declared for this outage\.$"):
+        await desk.incidents.open(
+            title="Web down", reporter="U2", components=["web"], outage="web-20261201T1130"
+        )
+    assert await desk.incidents.for_outage("web-20261201T1130") == first
+    assert [i.number for i in await desk.incidents.open_incidents()] == [1]

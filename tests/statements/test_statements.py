@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from dataclasses import dataclass
 from datetime import timedelta
@@ -236,3 +237,20 @@ def test_missing_and_broken_templates_are_reported(tmp_path: Path) -> None:
     problems = StatementTemplates(tmp_path).problems(["en"], {"en": sample_context("en")})
     assert f"{tmp_path / 'investigating.en.j2'}: 'internal_title' is undefined" in problems
     assert f"{tmp_path / 'resolved.en.j2'}: template not found" in problems
+
+
+async def test_simultaneous_decisions_each_hear_what_happened(desk: Desk) -> None:
+    """Three clicks at once (approve, approve, reject): one decision, and the others are told
+    which, even while it is still being saved."""
+    await desk.incidents.open(title=SECRET_TITLE, reporter="U0ENG1", components=["web"])
+    draft = await desk.statements.store.pending("incident:1")
+    assert draft is not None
+    results = await asyncio.gather(
+        desk.statements.approve(draft.id, "U0COMMS1"),
+        desk.statements.approve(draft.id, "U0COMMS2"),
+        desk.statements.reject(draft.id, "U0COMMS2", "too vague"),
+        return_exceptions=True,
+    )
+    assert [type(r).__name__ for r in results] == ["Statement", "StatementError", "StatementError"]
+    assert [str(r) for r in results[1:]] == ["this statement is already published"] * 2
+    assert [s.id for s in await desk.statements.published()] == [draft.id]
