@@ -20,7 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.access import Policy
 from bot.chat.adapter import ChannelCreator, ChatAdapter, GroupDirectory
 from bot.chat.outbox import Outbox
-from bot.chat.poster import Poster
+from bot.chat.poster import CHANNEL_KINDS, Poster
 from bot.config import Config
 from bot.incidents.cadence import Cadence
 from bot.incidents.service import IncidentService
@@ -67,7 +67,8 @@ class Runtime:
         )
         self.metrics = Metrics()
         # Loading the CA bundle is slow: once for the probes and the chat platforms alike.
-        ssl_context = ssl_context or build_ssl_context(settings.ssl_cert_file)
+        self.ssl_context = ssl_context or build_ssl_context(settings.ssl_cert_file)
+        ssl_context = self.ssl_context
         self.adapters = dict(adapters)
         self.outbox = Outbox(self.kv, self.adapters, self.metrics)
         self.poster = Poster(config, self.outbox)
@@ -136,15 +137,11 @@ class Runtime:
             f"checks: {len(self.config.checks)} on {len(self.config.components)} components"
         )
         channels = self.config.channels
-        kinds = [
-            k
-            for k in ("alerts", "incidents", "managers", "comms")
-            if getattr(channels, k).teams or getattr(channels, k).teams_channel
-        ]
-        if kinds and "teams" not in self.adapters:
+        kinds = [k for k in CHANNEL_KINDS if getattr(channels, k).teams_channel]
+        if kinds and not any(a.destination_key == "teams_channel" for a in self.adapters.values()):
             lines.append(
-                f"teams: channels for {', '.join(kinds)} are configured, but this version posts "
-                "to Slack and the console only"
+                f"teams: channels.{{{','.join(kinds)}}}.teams_channel are configured, but "
+                "TEAMS_APP_ID and TEAMS_APP_PASSWORD are not set: nothing is posted there"
             )
         for role in ("responders", "comms"):
             if self.access.is_open(role):

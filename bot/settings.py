@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     teams_login_url: str = Field(
         "https://login.microsoftonline.com/botframework.com", validation_alias="TEAMS_LOGIN_URL"
     )
+    teams_service_url: str = Field(
+        "https://smba.trafficmanager.net/teams/", validation_alias="TEAMS_SERVICE_URL"
+    )
 
     host: str = Field("0.0.0.0", validation_alias="STATUSBOT_HOST")
     port: int = Field(3000, validation_alias="PORT")

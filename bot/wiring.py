@@ -15,16 +15,22 @@ from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from bot.chat.adapter import ChatAdapter
+from bot.chat.poster import CHANNEL_KINDS
 from bot.config import Config
 from bot.monitoring.checks.probe import build_ssl_context
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.store import open_keyvalue
 from bot.store.keyvalue import KeyValue
 from handlers.commands.dispatcher import Dispatcher
 from handlers.console.adapter import ConsoleAdapter
 from handlers.console.prompt import read_commands
 from handlers.slack.adapter import SlackAdapter
 from handlers.slack.install import install_slack
+from handlers.teams.connector import ServiceUrl, TeamsBotAdapter
+from handlers.teams.install import install_teams
+from handlers.teams.token import BotToken
+from handlers.teams.webhook import TeamsWebhookAdapter
 
 
 def build_runtime(
@@ -36,15 +42,33 @@ def build_runtime(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     first_run_within: timedelta | None = None,
 ) -> Runtime:
-    """A process with the chat platforms the settings configure."""
+    """A process with the chat platforms the settings and config name: Slack with a token; the
+    Teams bot with its credentials; Teams webhooks where `channels` name them; the console when
+    no platform can take commands."""
     ssl_context = build_ssl_context(settings.ssl_cert_file)
+    kv = kv or open_keyvalue(
+        settings.redis_url.get_secret_value() if settings.redis_url else None,
+        settings.redis_prefix,
+    )
     adapters: dict[str, ChatAdapter] = {}
     if settings.slack_bot_token is not None:
         adapters["slack"] = SlackAdapter.create(
             settings.slack_bot_token.get_secret_value(), settings.slack_api_url, ssl_context
         )
+    if settings.teams_app_id and settings.teams_app_password:
+        token = BotToken(
+            settings.teams_app_id,
+            settings.teams_app_password.get_secret_value(),
+            settings.teams_login_url,
+            ssl_context,
+        )
+        service_url = ServiceUrl(kv, settings.teams_service_url)
+        adapters["teams"] = TeamsBotAdapter(token, service_url, ssl_context)
     if not adapters:
         adapters["console"] = ConsoleAdapter(console)
+    if any(getattr(config.channels, kind).teams for kind in CHANNEL_KINDS):
+        webhook = TeamsWebhookAdapter(ssl_context, settings.public_url)
+        adapters[webhook.platform] = webhook
     return Runtime(
         settings,
         config,
@@ -75,6 +99,9 @@ def install_chat(runtime: Runtime, *, console_commands: bool = False) -> Dispatc
     slack = runtime.adapters.get("slack")
     if isinstance(slack, SlackAdapter):
         install_slack(runtime, dispatcher, slack)
+    teams = runtime.adapters.get("teams")
+    if isinstance(teams, TeamsBotAdapter):
+        install_teams(runtime, dispatcher, teams)
     if console_commands and "console" in runtime.adapters:
 
         async def console() -> None:

@@ -9,6 +9,7 @@ from bot.chat.outbox import Delivery, Outbox
 from bot.config import Config
 
 ChannelKind = Literal["alerts", "incidents", "managers", "comms"]
+CHANNEL_KINDS: tuple[ChannelKind, ...] = ("alerts", "incidents", "managers", "comms")
 
 
 class Poster:
