@@ -181,7 +181,7 @@ class TeamsInput:
             else:
                 reply = await self._typed(caller, activity.text or "", activity.id)
             if reply is not None:
-                await self._answer(conversation, reply)
+                await self._answer(conversation, reply, activity.id)
         except Exception:
             # Teams would retry a 500 and the command would run again: log it, answer 200.
             log.exception("Teams activity %s could not be handled", activity.id)
@@ -216,9 +216,11 @@ class TeamsInput:
             return None
         return await self._dispatcher.press(caller, action, str(value.get("value", "")))
 
-    async def _answer(self, conversation: str, reply: Reply) -> None:
+    async def _answer(self, conversation: str, reply: Reply, activity_id: str) -> None:
+        """In the conversation (and thread) the activity came from, as a reply to it."""
+        answering = {"replyToId": activity_id}
         if reply.form is not None:
             card = render_form(self._config, reply.form)
-            await self._bot.send_card(conversation, card, reply.message.text)
+            await self._bot.send_card(conversation, card, reply.message.text, extra=answering)
         elif not reply.quiet:
-            await self._bot.send(conversation, reply.message)
+            await self._bot.send(conversation, reply.message, extra=answering)

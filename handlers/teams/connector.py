@@ -80,9 +80,16 @@ class TeamsBotAdapter:
         )
         return str(sent.id)
 
-    async def send_card(self, conversation: str, card: dict[str, Any], summary: str) -> str:
+    async def send_card(
+        self,
+        conversation: str,
+        card: dict[str, Any],
+        summary: str,
+        *,
+        extra: dict[str, Any] | None = None,
+    ) -> str:
         """Post a prepared card (a form) into a conversation."""
-        activity = _card_activity(card, summary)
+        activity = _card_activity(card, summary, extra)
         service_url = await self.service_url.get()
         sent = await self._call(
             self._api.conversations.create_activity(conversation, activity, service_url=service_url)
@@ -116,17 +123,18 @@ class TeamsBotAdapter:
         )
 
 
-def _card_activity(card: dict[str, Any], summary: str) -> MessageActivityInput:
-    # `summary` is the notification's one line (not a declared field of the SDK's input model).
-    activity = MessageActivityInput.model_validate({"type": "message", "summary": summary})
+def _card_activity(
+    card: dict[str, Any], summary: str, extra: dict[str, Any] | None = None
+) -> MessageActivityInput:
+    # `summary` (the notification's one line) and `replyToId` are not declared fields of the
+    # SDK's input model; it keeps undeclared fields as they are written.
+    fields = {"type": "message", "summary": summary, **(extra or {})}
+    activity = MessageActivityInput.model_validate(fields)
     return activity.add_attachments(Attachment(content_type=CARD_CONTENT_TYPE, content=card))
 
 
 def _activity(message: Message, extra: dict[str, Any] | None = None) -> MessageActivityInput:
-    activity = _card_activity(render_card(message, buttons="submit"), message.text)
-    if extra:
-        activity = activity.model_copy(update=extra)
-    return activity
+    return _card_activity(render_card(message, buttons="submit"), message.text, extra)
 
 
 def _seconds(value: str | None) -> float | None:

@@ -22,7 +22,8 @@ from bot.monitoring.checks.probe import ProbeContext, build_ssl_context, run_che
 from bot.monitoring.checks.result import CheckResult
 
 if TYPE_CHECKING:
-    from tests.checks.conftest import HttpsServer, Pki, TlsServer
+    from tests.checks.conftest import HttpsServer, TlsServer
+    from tests.support.pki import Pki
 
 
 def http_check(url: str, **fields: Any) -> HttpCheck:

@@ -1,0 +1,170 @@
+"""Microsoft Teams end to end: a Teams-only organisation gets alerts, drives incidents and
+approves statements in Teams, through signed activities and a mock of Microsoft's side."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.store.keyvalue import KeyValue
+from bot.vocabulary import IncidentStatus
+from tests.support.slack_app import eventually, redis_only
+from tests.support.teams_app import (
+    ALERTS,
+    COMMS,
+    COMMS_CHANNEL,
+    INCIDENTS,
+    LEAD,
+    RESPONDER,
+    VISITOR,
+    TeamsBot,
+    running_teams_bot,
+)
+
+
+@pytest.fixture
+async def bot(kv: KeyValue, tmp_path: Path) -> AsyncIterator[TeamsBot]:
+    async with running_teams_bot(kv, tmp_path) as running:
+        yield running
+
+
+def buttons(card: dict[str, object]) -> list[str]:
+    return [str(a["title"]) for a in card.get("actions", [])]  # type: ignore[attr-defined]
+
+
+@redis_only
+async def test_an_outage_is_one_card_per_channel_and_its_recovery_follows_it(bot: TeamsBot) -> None:
+    await bot.fail_component()
+    [alert] = await bot.posts(ALERTS, 1)
+    summary = "Major outage: online account services (web-home: HTTP 503, 3 failures since"
+    assert bot.mock.summary(alert).startswith(summary)
+    assert buttons(bot.mock.card(alert)) == ["Declare incident", "Acknowledge", "Silence 1h"]
+    [hooked] = await bot.webhook_posts("alerts", 1)
+    assert hooked.startswith(summary)
+
+    # A webhook card cannot take clicks: its buttons are links (the status page).
+    webhook_card = bot.mock.of("webhook")[0].body["attachments"][0]
+    assert webhook_card["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert [(a["type"], a["url"]) for a in webhook_card["content"]["actions"]] == [
+        ("Action.OpenUrl", "https://status.example.com/")
+    ]
+
+    await bot.fail_component(times=2)  # still down: no second alert anywhere
+    await bot.repair_component()
+    posts = await bot.webhook_posts("alerts", 2)
+    assert posts[1].startswith("Recovered: online account services after")
+    recovery = bot.mock.of("webhook")[1].body["attachments"][0]["content"]["body"]
+    assert recovery[0]["text"].startswith("Follows: Major outage: online account services")
+    await bot.settled()
+    assert [p for p in posts if p.startswith("Major outage")] == [posts[0]]
+    # In the bot's channel the recovery is a reply in the alert's thread, and the card is edited.
+    thread = bot.mock.activities(f"{ALERTS};messageid={alert.id}")
+    assert [bot.mock.summary(r) for r in thread][-1].startswith("Recovered: online account")
+    assert bot.mock.of("update"), "the alert card is kept current"
+
+
+@redis_only
+async def test_commands_in_a_channel_and_in_a_personal_chat(bot: TeamsBot) -> None:
+    assert (await bot.say("status")).startswith("Status: all 2 components operational")
+    assert (await bot.say("incident help")).startswith("Usage:")
+    answer = await bot.say("incident open Login fails for card holders sev:1 components:web")
+    assert answer.startswith("Declared INC-1 (sev1, investigating): Login fails for card holders.")
+    [card] = await bot.posts(INCIDENTS, 1)
+    assert bot.mock.summary(card) == "INC-1 (sev1, investigating): Login fails for card holders"
+    # In the incident's thread the ID may be left out.
+    thread = f"{INCIDENTS};messageid={card.id}"
+    update = await bot.say("incident update Failover started", conversation=thread)
+    assert update == "Posted the update to INC-1."
+    assert (await bot.say("incident sev 1 9")).startswith("severity must be 1, 2, 3 or 4")
+    assert (await bot.say("hello")).startswith("Not a command.")
+    # A personal chat: no mention needed.
+    personal = await bot.say("incident list", conversation="a:personal-chat", mention=False)
+    assert personal == "1 open incident"
+    refused = await bot.say("incident open Another", user=VISITOR)
+    assert refused.startswith("Only responders may open incidents")
+
+
+@redis_only
+async def test_approval_in_teams_follows_the_same_rules_as_slack(bot: TeamsBot) -> None:
+    await bot.say("incident open Login fails sev:1 components:web", user=LEAD)
+    [draft] = await bot.posts(COMMS_CHANNEL, 1)
+    assert bot.mock.summary(draft) == "Statement for INC-1 (investigating): awaiting approval"
+    card = bot.mock.card(draft)
+    assert buttons(card) == ["Approve", "Edit", "Reject"]
+    assert "Login fails" not in str(card), "the internal title never reaches the draft"
+
+    assert (await bot.click(draft, "Approve", user=RESPONDER)).startswith(
+        "Only comms may approve statements"
+    )
+    assert "another comms member must approve it" in await bot.click(draft, "Approve", user=LEAD)
+    assert await bot.click(draft, "Approve", user=COMMS) == "Published the statement for INC-1."
+    assert await bot.click(draft, "Approve", user=COMMS) == "this statement is already published"
+
+    updated = await eventually(
+        lambda: [u for u in bot.mock.of("update") if "published by" in str(u.body)],
+        what="the draft card to show its outcome",
+    )
+    assert "Approve" not in str(updated[-1].body["attachments"][0]["content"].get("actions", []))
+    published = await bot.runtime.statements.published()
+    assert [s.incident for s in published] == [1]
+    managers = await bot.webhook_posts("managers", 2)
+    assert any(m.startswith("Published statement for INC-1 (investigating)") for m in managers)
+
+
+@redis_only
+async def test_edit_and_reject_forms_are_cards_in_the_thread(bot: TeamsBot) -> None:
+    await bot.say("incident open Login fails components:web", user=RESPONDER)
+    [draft] = await bot.posts(COMMS_CHANNEL, 1)
+    assert (await bot.click(draft, "Edit", user=RESPONDER)).startswith(
+        "Only comms may edit or reject statements"
+    )
+    form_summary = await bot.click(draft, "Reject", user=COMMS)
+    assert form_summary == "Opening the review form…"
+    form = [
+        r
+        for r in bot.mock.activities(f"{COMMS_CHANNEL};messageid={draft.id}")
+        if r.body.get("replyToId")
+    ][-1]
+    submit = bot.mock.card(form)["actions"][0]
+    assert submit["title"] == "Reject"
+    empty = await bot.submit(form, {**submit["data"], "reason": ""}, user=COMMS)
+    assert empty.startswith("say why it is rejected")
+    await bot.submit(form, {**submit["data"], "reason": "Too vague"}, user=COMMS, answer=False)
+
+    async def rejected() -> bool:
+        timeline = await bot.runtime.incidents.timeline(1)
+        return timeline[-1].text == "statement rejected: Too vague"
+
+    await eventually(rejected, what="the rejection in the timeline")
+    assert await bot.runtime.statements.store.pending("incident:1") is None
+
+
+@redis_only
+async def test_declaring_from_an_alert_opens_a_form_card(bot: TeamsBot) -> None:
+    await bot.fail_component()
+    [alert] = await bot.posts(ALERTS, 1)
+    assert (
+        await bot.click(alert, "Declare incident", user=RESPONDER) == "Opening the incident form…"
+    )
+    form = [
+        r for r in bot.mock.activities(f"{ALERTS};messageid={alert.id}") if r.body.get("replyToId")
+    ][-1]
+    card = bot.mock.card(form)
+    title = next(e for e in card["body"] if e.get("id") == "title")
+    assert title["value"] == "Major outage: online account services"
+    data = card["actions"][0]["data"]
+    await bot.submit(
+        form,
+        {**data, "title": title["value"], "severity": "1", "components": "web"},
+        user=RESPONDER,
+    )
+    incident = await eventually(
+        lambda: bot.runtime.incidents.for_outage(data["outage"]), what="the declared incident"
+    )
+    assert incident.severity == 1 and incident.components == ["web"]
+    # A second declaration for the same outage is refused, whoever asks.
+    again = await bot.click(alert, "Declare incident", user=LEAD)
+    assert again == "INC-1 was already declared for this outage."
+    assert incident.status == IncidentStatus.INVESTIGATING
