@@ -19,6 +19,7 @@ from tests.support.teams_app import (
     LEAD,
     RESPONDER,
     VISITOR,
+    WAR_ROOM,
     TeamsBot,
     running_teams_bot,
 )
@@ -168,3 +169,78 @@ async def test_declaring_from_an_alert_opens_a_form_card(bot: TeamsBot) -> None:
     again = await bot.click(alert, "Declare incident", user=LEAD)
     assert again == "INC-1 was already declared for this outage."
     assert incident.status == IncidentStatus.INVESTIGATING
+
+
+def _forged(bot: TeamsBot) -> dict[str, str | None]:
+    """Every way a request's token can be wrong, each a header value (None: no header)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    mock = bot.mock
+    return {
+        "missing": None,
+        "not a bearer": "Basic c3RhdHVzYm90OnN0YXR1c2JvdA==",
+        "garbage": "Bearer not-a-token",
+        "empty": "Bearer",
+        "signed by another key": f"Bearer {mock.sign(key=stranger)}",
+        "unknown key id": f"Bearer {mock.sign(kid='somebody-elses-key')}",
+        "expired": f"Bearer {mock.sign(expires_in=-3600)}",
+        "another audience": f"Bearer {mock.sign(audience='another-bot')}",
+        "another issuer": f"Bearer {mock.sign(issuer='https://login.microsoftonline.com/x/v2.0')}",
+        "another service url": f"Bearer {mock.sign(service_url='https://evil.example/teams/')}",
+        "unsigned": "Bearer eyJhbGciOiJub25lIn0.eyJpc3MiOiJodHRwczovL2FwaS5ib3RmcmFtZXdvcmsuY29tIn0.",
+    }
+
+
+@redis_only
+async def test_bad_tokens_get_401_and_change_nothing(bot: TeamsBot) -> None:
+    for name, authorization in _forged(bot).items():
+        activity = bot.activity(RESPONDER, WAR_ROOM, text="<at>statusbot</at> incident open Forged")
+        headers = {"Content-Type": "application/json"}
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        response = await bot.http.post("/api/messages", json=activity, headers=headers)
+        assert response.status_code == 401, name
+    # Garbled bodies: 401 without a good token, 400 with one; never a 5xx.
+    for body in (
+        b"{",
+        b"[]",
+        b"null",
+        b"\xff\xfe",
+        b'{"type": 7}',
+        b'{"type": "message", "from": "x"}',
+    ):
+        unsigned = await bot.http.post("/api/messages", content=body)
+        assert unsigned.status_code == 401, body
+        signed = await bot.http.post(
+            "/api/messages", content=body, headers={"Authorization": f"Bearer {bot.mock.sign()}"}
+        )
+        assert signed.status_code == 400, body
+    await bot.settled()
+    assert await bot.runtime.incidents.open_incidents() == []
+    assert bot.mock.activities() == []
+    # The good token, for contrast, works.
+    assert (await bot.say("incident open Real one")).startswith("Declared INC-1")
+
+
+@redis_only
+async def test_a_redelivered_activity_runs_once(bot: TeamsBot) -> None:
+    activity = bot.activity(RESPONDER, WAR_ROOM, text="<at>statusbot</at> incident open Twice")
+    for _ in range(2):
+        assert (await bot.send(activity)).status_code == 200
+    await eventually(lambda: bot.answers_to(activity["id"]), what="the answer")
+    await bot.settled()
+    assert [i.number for i in await bot.runtime.incidents.open_incidents()] == [1]
+    assert len(bot.answers_to(activity["id"])) == 1
+
+
+@redis_only
+async def test_the_bots_token_is_asked_for_once_and_reused(bot: TeamsBot) -> None:
+    for text in ("status", "incident list", "incident open One", "incident open Two"):
+        await bot.say(text)
+    await bot.settled()
+    assert len(bot.mock.of("token")) == 1
+    form = bot.mock.of("token")[0].body
+    assert form["grant_type"] == "client_credentials"
+    assert form["scope"] == "https://api.botframework.com/.default"
+    assert all(r.headers["authorization"].startswith("Bearer ey") for r in bot.mock.of("activity"))
