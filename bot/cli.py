@@ -57,6 +57,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_FAILED if args.command == "validate" else EXIT_USAGE
     if args.command == "validate":
+        from bot.wiring import platform_problems
+
+        settings_problems = platform_problems(settings, config)
+        if settings_problems:
+            print(
+                f"statusbot: {len(settings_problems)} problem(s) in the chat settings:",
+                file=sys.stderr,
+            )
+            for problem in settings_problems:
+                print(f"  {problem}", file=sys.stderr)
+            return EXIT_FAILED
         print(
             f"{config_path}: OK ({len(config.components)} components, {len(config.checks)} checks, "
             f"languages {', '.join(config.languages)}; templates in {config.statements.templates} "

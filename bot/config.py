@@ -188,6 +188,9 @@ class TlsCheck(_CheckBase):
 Check = Annotated[HttpCheck | JourneyCheck | TcpCheck | TlsCheck, Field(discriminator="type")]
 
 
+_TEAMS_CHANNEL = re.compile(r"^19:[^\s;/]+@thread\.[a-z0-9]+$")
+
+
 class Destination(_Model):
     """Where one kind of post goes: a Slack channel ID, a Teams Workflows webhook URL (posts
     only), and/or a Teams channel the bot posts in itself (`19:…@thread.tacv2`)."""
@@ -195,6 +198,23 @@ class Destination(_Model):
     slack: str | None = None
     teams: str | None = None
     teams_channel: str | None = None
+
+    @field_validator("teams")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https://[^\s/]+/\S*$", value):
+            raise ValueError(f"expected a Teams Workflows webhook URL (https://…), got {value!r}")
+        return value
+
+    @field_validator("teams_channel")
+    @classmethod
+    def _teams_channel(cls, value: str | None) -> str | None:
+        if value is not None and not _TEAMS_CHANNEL.match(value):
+            raise ValueError(
+                f"expected a Teams channel ID like 19:…@thread.tacv2, got {value!r} (in Teams: "
+                "the channel's … menu, Get link to channel, the part after /channel/, decoded)"
+            )
+        return value
 
 
 class Channels(_Model):

@@ -119,3 +119,20 @@ async def wait_for_signal() -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+
+
+def platform_problems(settings: Settings, config: Config) -> list[str]:
+    """Chat settings that cannot work together, one line each (for `statusbot validate`)."""
+    problems = []
+    if bool(settings.teams_app_id) != bool(settings.teams_app_password):
+        problems.append(
+            "environment: TEAMS_APP_ID and TEAMS_APP_PASSWORD are set together (the bot's "
+            "Bot Framework registration), or neither"
+        )
+    wanted = [k for k in CHANNEL_KINDS if getattr(config.channels, k).teams_channel]
+    if wanted and not (settings.teams_app_id and settings.teams_app_password):
+        problems.append(
+            f"channels.{wanted[0]}.teams_channel: the bot posts in Teams channels only with "
+            "TEAMS_APP_ID and TEAMS_APP_PASSWORD set"
+        )
+    return problems

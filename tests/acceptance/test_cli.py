@@ -139,3 +139,38 @@ async def test_demo_shows_an_outage_and_its_recovery_within_a_minute(tmp_path: P
     assert "[#incidents] INC-1 (sev1, investigating): Customers cannot log in, pay or verify" in out
     assert "[#comms] Statement for INC-1 (investigating): awaiting approval" in out
     assert "[#comms] Statement for INC-1 (monitoring): awaiting approval" in out
+
+
+async def test_validate_checks_the_teams_settings(tmp_path: Path) -> None:
+    config = tmp_path / "statusbot.yaml"
+    config.write_text(
+        f"components: [{{id: web, name: Web}}]\nstatements: {{templates: {TEMPLATES}}}\n"
+        "channels:\n"
+        "  alerts: {teams: 'http://hooks.example.com/x', teams_channel: 'general'}\n"
+        "  comms: {teams_channel: '19:abc@thread.tacv2'}\n"
+    )
+    code, _, err = await statusbot("validate", "--config", str(config), cwd=tmp_path)
+    assert code == 1
+    assert f"{config}: channels.alerts.teams: expected a Teams Workflows webhook URL" in err
+    assert f"{config}: channels.alerts.teams_channel: expected a Teams channel ID like 19:" in err
+
+    config.write_text(
+        f"components: [{{id: web, name: Web}}]\nstatements: {{templates: {TEMPLATES}}}\n"
+        "channels:\n  comms: {teams_channel: '19:abc@thread.tacv2'}\n"
+    )
+    code, _, err = await statusbot(
+        "validate", "--config", str(config), cwd=tmp_path, TEAMS_APP_ID="00000000-0000"
+    )
+    assert code == 1
+    assert "TEAMS_APP_ID and TEAMS_APP_PASSWORD are set together" in err
+    assert "channels.comms.teams_channel: the bot posts in Teams channels only with" in err
+    code, out, err = await statusbot(
+        "validate",
+        "--config",
+        str(config),
+        cwd=tmp_path,
+        TEAMS_APP_ID="00000000-0000",
+        TEAMS_APP_PASSWORD="secret",
+    )
+    assert code == 0, err
+    assert "OK" in out
