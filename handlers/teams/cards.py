@@ -1,23 +1,24 @@
 """Adaptive Cards 1.4: how a platform-neutral message looks in Teams.
 
-Text people or probes wrote is shown as text: Teams renders a Markdown subset in TextBlocks, so
-its markup characters are escaped, and a mention is only ever made from our own mention marker.
+Every text of a message (people's words and probes' among them) is shown in RichTextBlocks,
+whose text runs Teams never reads as Markdown: no link, emphasis or mention can be made from
+user input. Mentions come only from our own mention marker: shown as `@id` in the text, and
+made real by one TextBlock of `<at>` tags with their entities.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from microsoft_teams.cards import (
     Action,
     AdaptiveCard,
     CardElement,
-    Fact,
-    FactSet,
     OpenUrlAction,
+    RichTextBlock,
     SubmitAction,
     TextBlock,
+    TextRun,
 )
 from microsoft_teams.cards.core import TextColor
 
@@ -27,7 +28,6 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 # Buttons: real ones where the bot hears the click; links where it cannot (webhooks).
 Buttons = Literal["submit", "links"]
 
-_MARKDOWN = re.compile(r"([\\`*_\[\]~<>])")  # emphasis, code, links, tags
 _COLOUR: dict[Tone, TextColor] = {
     "alert": "Attention",
     "warning": "Warning",
@@ -39,47 +39,34 @@ _COLOUR: dict[Tone, TextColor] = {
 _MAX_TEXT = 20_000  # keeps a card well within the 28 KB Teams accepts per message
 
 
-def escape_markdown(text: str) -> str:
-    """Make text inert in a TextBlock: no links, emphasis or headings from user input."""
-    return _MARKDOWN.sub(r"\\\1", text)
-
-
 def render_card(
     message: Message, *, buttons: Buttons, links: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """The card for a message. `links`: label → URL, shown as Action.OpenUrl buttons."""
-    mentions: dict[str, str] = {}
+    mentioned = message.mentioned
     body: list[CardElement] = []
     if message.follows:
-        body.append(_text(f"Follows: {_inline(message.follows, mentions)}", subtle=True))
+        body.append(_rich(_run(f"Follows: {message.follows}", subtle=True, size="Small")))
     heading = message.title or message.text
     body.append(
-        TextBlock(
-            text=_inline(heading, mentions),
-            weight="Bolder",
-            size="Medium",
-            color=_COLOUR.get(message.tone),
-            wrap=True,
-        )
+        _rich(_run(heading, weight="Bolder", size="Medium", color=_COLOUR.get(message.tone)))
     )
     if message.title and message.text != message.title:
-        body.append(_text(_inline(message.text, mentions)))
-    lines = _text("\n\n".join(_inline(line, mentions) for line in message.lines))
-    facts = FactSet(facts=[Fact(title=k, value=_inline(v, mentions)) for k, v in message.fields])
-    parts: list[CardElement] = []
-    if message.lines:
-        parts.append(lines)
-    if message.fields:
-        parts.insert(0 if message.fields_first else len(parts), facts)
-    body.extend(parts)
+        body.append(_rich(_run(message.text)))
+    lines = [_rich(_run(line)) for line in message.lines]
+    facts = [
+        _rich(_run(f"{label}: ", weight="Bolder"), _run(value)) for label, value in message.fields
+    ]
+    body += [*facts, *lines] if message.fields_first else [*lines, *facts]
     if message.attachment:
         name, document = message.attachment
-        body.append(_text(escape_markdown(name), subtle=True))
-        body.append(
-            TextBlock(text=escape_markdown(document)[:_MAX_TEXT], wrap=True, font_type="Monospace")
-        )
+        body.append(_rich(_run(name, subtle=True, size="Small")))
+        body.append(_rich(_run(document, monospace=True)))
     if message.context:
-        body.append(_text(_inline(message.context, mentions), subtle=True))
+        body.append(_rich(_run(message.context, subtle=True, size="Small")))
+    if mentioned:
+        tags = " ".join(f"<at>{user}</at>" for user in mentioned)
+        body.append(TextBlock(text=tags, wrap=True, size="Small"))
     actions: list[Action] = []
     if buttons == "submit":
         actions += [
@@ -88,9 +75,9 @@ def render_card(
         ]
     actions += [OpenUrlAction(title=label, url=url) for label, url in (links or {}).items()]
     card = AdaptiveCard(version="1.4", body=body, actions=actions or None)
-    content = card.model_dump(by_alias=True, exclude_none=True)
+    content: dict[str, Any] = card.model_dump(by_alias=True, exclude_none=True)
     content["$schema"] = "http://adaptivecards.io/schemas/adaptive-card.json"
-    if mentions:
+    if mentioned:
         content["msteams"] = {
             "entities": [
                 {
@@ -98,30 +85,36 @@ def render_card(
                     "text": f"<at>{user}</at>",
                     "mentioned": {"id": user, "name": user},
                 }
-                for user in mentions
+                for user in mentioned
             ]
         }
     return content
 
 
-def attachment(content: dict[str, Any]) -> dict[str, Any]:
-    return {"contentType": CARD_CONTENT_TYPE, "content": content}
+def _rich(*runs: TextRun) -> RichTextBlock:
+    inlines: list[CardElement] = list(runs)
+    return RichTextBlock(inlines=inlines)
 
 
-def _text(text: str, *, subtle: bool = False) -> TextBlock:
-    return TextBlock(
-        text=text[:_MAX_TEXT], wrap=True, is_subtle=subtle or None, size="Small" if subtle else None
+def _run(
+    text: str,
+    *,
+    weight: Literal["Bolder"] | None = None,
+    size: Literal["Small", "Medium"] | None = None,
+    color: TextColor | None = None,
+    subtle: bool = False,
+    monospace: bool = False,
+) -> TextRun:
+    return TextRun(
+        text=_plain(text)[:_MAX_TEXT],
+        weight=weight,
+        size=size,
+        color=color,
+        is_subtle=subtle or None,
+        font_type="Monospace" if monospace else None,
     )
 
 
-def _inline(text: str, mentions: dict[str, str]) -> str:
-    """Escaped text, our mention markers turned into Teams' `<at>` tags (recorded for entities)."""
-    out, last = [], 0
-    for match in MENTION.finditer(text):
-        out.append(escape_markdown(text[last : match.start()]))
-        user = match.group(1)
-        mentions[user] = user
-        out.append(f"<at>{user}</at>")
-        last = match.end()
-    out.append(escape_markdown(text[last:]))
-    return "".join(out)
+def _plain(text: str) -> str:
+    """Our mention markers as `@id` (the `<at>` tags that notify are added apart)."""
+    return MENTION.sub(lambda m: f"@{m.group(1)}", text)

@@ -48,6 +48,7 @@ def render_form(config: Config, form: IncidentForm | StatementForm) -> dict[str,
                 value=text,
                 is_multiline=True,
                 is_required=True,
+                error_message=f"The {language} text cannot be empty.",
                 max_length=5000,
             )
             for language, text in statement.texts.items()
@@ -55,7 +56,13 @@ def render_form(config: Config, form: IncidentForm | StatementForm) -> dict[str,
         return _card(body, "Save", {"form": "edit", "statement": statement.id})
     body = [
         TextBlock(text=f"Reject the {statement.subject} draft", weight="Bolder", wrap=True),
-        TextInput(id="reason", label="Why is it rejected?", is_multiline=True, is_required=True),
+        TextInput(
+            id="reason",
+            label="Why is it rejected?",
+            is_multiline=True,
+            is_required=True,
+            error_message="Say why it is rejected, so the next draft can be better.",
+        ),
     ]
     return _card(body, "Reject", {"form": "reject", "statement": statement.id})
 
@@ -98,6 +105,7 @@ def _incident_form(config: Config, defaults: dict[str, str]) -> dict[str, Any]:
             label="Title",
             value=defaults.get("title") or None,
             is_required=True,
+            error_message="Give the incident a title.",
             max_length=_MAX_TITLE,
         ),
         ChoiceSetInput(

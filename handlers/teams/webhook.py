@@ -14,7 +14,7 @@ import httpx
 
 from bot.chat.adapter import Capabilities, DeliveryError
 from bot.chat.message import Message
-from handlers.teams.cards import attachment, render_card
+from handlers.teams.cards import CARD_CONTENT_TYPE, render_card
 
 _TIMEOUT = httpx.Timeout(10.0)
 
@@ -32,7 +32,12 @@ class TeamsWebhookAdapter:
         payload = {
             "type": "message",
             "summary": message.text,
-            "attachments": [attachment(render_card(message, buttons="links", links=self._links))],
+            "attachments": [
+                {
+                    "contentType": CARD_CONTENT_TYPE,
+                    "content": render_card(message, buttons="links", links=self._links),
+                }
+            ],
         }
         try:
             response = await self._http.post(channel, json=payload)

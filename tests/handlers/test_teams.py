@@ -57,7 +57,7 @@ async def test_an_outage_is_one_card_per_channel_and_its_recovery_follows_it(bot
     posts = await bot.webhook_posts("alerts", 2)
     assert posts[1].startswith("Recovered: online account services after")
     recovery = bot.mock.of("webhook")[1].body["attachments"][0]["content"]["body"]
-    assert recovery[0]["text"].startswith("Follows: Major outage: online account services")
+    assert recovery[0]["inlines"][0]["text"].startswith("Follows: Major outage: online account")
     await bot.settled()
     assert [p for p in posts if p.startswith("Major outage")] == [posts[0]]
     # In the bot's channel the recovery is a reply in the alert's thread, and the card is edited.
