@@ -27,10 +27,6 @@ from handlers.console.adapter import ConsoleAdapter
 from handlers.console.prompt import read_commands
 from handlers.slack.adapter import SlackAdapter
 from handlers.slack.install import install_slack
-from handlers.teams.connector import ServiceUrl, TeamsBotAdapter
-from handlers.teams.install import install_teams
-from handlers.teams.token import BotToken
-from handlers.teams.webhook import TeamsWebhookAdapter
 
 
 def build_runtime(
@@ -56,6 +52,10 @@ def build_runtime(
             settings.slack_bot_token.get_secret_value(), settings.slack_api_url, ssl_context
         )
     if settings.teams_app_id and settings.teams_app_password:
+        # The Teams SDK takes a second and 40 MB to import: only where Teams is configured.
+        from handlers.teams.connector import ServiceUrl, TeamsBotAdapter
+        from handlers.teams.token import BotToken
+
         token = BotToken(
             settings.teams_app_id,
             settings.teams_app_password.get_secret_value(),
@@ -67,6 +67,8 @@ def build_runtime(
     if not adapters:
         adapters["console"] = ConsoleAdapter(console)
     if any(getattr(config.channels, kind).teams for kind in CHANNEL_KINDS):
+        from handlers.teams.webhook import TeamsWebhookAdapter
+
         webhook = TeamsWebhookAdapter(ssl_context, settings.public_url)
         adapters[webhook.platform] = webhook
     return Runtime(
@@ -99,9 +101,13 @@ def install_chat(runtime: Runtime, *, console_commands: bool = False) -> Dispatc
     slack = runtime.adapters.get("slack")
     if isinstance(slack, SlackAdapter):
         install_slack(runtime, dispatcher, slack)
-    teams = runtime.adapters.get("teams")
-    if isinstance(teams, TeamsBotAdapter):
-        install_teams(runtime, dispatcher, teams)
+    if "teams" in runtime.adapters:
+        from handlers.teams.connector import TeamsBotAdapter
+        from handlers.teams.install import install_teams
+
+        teams = runtime.adapters["teams"]
+        if isinstance(teams, TeamsBotAdapter):
+            install_teams(runtime, dispatcher, teams)
     if console_commands and "console" in runtime.adapters:
 
         async def console() -> None:

@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from bot.store.keyvalue import KeyValue
 from bot.vocabulary import IncidentStatus
 from tests.support.slack_app import eventually, redis_only
+from tests.support.slack_mock import MockSlack
 from tests.support.teams_app import (
     ALERTS,
     COMMS,
@@ -21,7 +23,10 @@ from tests.support.teams_app import (
     VISITOR,
     WAR_ROOM,
     TeamsBot,
+    microsoft,
     running_teams_bot,
+    teams_config,
+    teams_settings,
 )
 
 
@@ -244,3 +249,59 @@ async def test_the_bots_token_is_asked_for_once_and_reused(bot: TeamsBot) -> Non
     assert form["grant_type"] == "client_credentials"
     assert form["scope"] == "https://api.botframework.com/.default"
     assert all(r.headers["authorization"].startswith("Bearer ey") for r in bot.mock.of("activity"))
+
+
+@redis_only
+async def test_the_service_url_teams_gives_is_kept_for_posts_after_a_restart(
+    kv: KeyValue, tmp_path: Path
+) -> None:
+    async with microsoft(tmp_path) as mock:
+        # Configured wrongly on purpose: only an activity can tell the bot where to post.
+        settings = teams_settings(mock, mock.pki).model_copy(
+            update={"teams_service_url": f"{mock.url}/not-the-connector/"}
+        )
+        async with running_teams_bot(kv, tmp_path, mock=mock, settings=settings) as bot:
+            assert (await bot.say("status")).startswith("Status:")
+        async with running_teams_bot(kv, tmp_path, mock=mock, settings=settings) as restarted:
+            await restarted.fail_component()
+            [alert] = await restarted.posts(ALERTS, 1)
+            assert restarted.mock.summary(alert).startswith("Major outage")
+            assert await restarted.runtime.outbox.dead_letters() == []
+
+
+@redis_only
+async def test_a_mixed_organisation_gets_slack_and_teams(kv: KeyValue, tmp_path: Path) -> None:
+    slack = await MockSlack().start()
+    try:
+        async with microsoft(tmp_path) as mock:
+            settings = teams_settings(mock, mock.pki).model_copy(
+                update={
+                    "slack_bot_token": SecretStr("xoxb-test"),
+                    "slack_signing_secret": SecretStr("test-signing-secret"),
+                    "slack_api_url": slack.url,
+                }
+            )
+            channels = {
+                "alerts": {"slack": "C0ALERTS", "teams_channel": ALERTS},
+                "incidents": {"slack": "C0INCIDENTS", "teams_channel": INCIDENTS},
+                "managers": {"slack": "C0MANAGERS", "teams": mock.webhook("managers")},
+                "comms": {"teams_channel": COMMS_CHANNEL},
+            }
+            config = teams_config(mock, channels=channels)
+            async with running_teams_bot(
+                kv, tmp_path, mock=mock, settings=settings, config=config
+            ) as bot:
+                assert sorted(bot.runtime.adapters) == ["slack", "teams", "teams-webhook"]
+                await bot.fail_component()
+                [teams_alert] = await bot.posts(ALERTS, 1)
+                slack_alert = await eventually(
+                    lambda: slack.posts("C0ALERTS"), what="the Slack alert"
+                )
+                assert bot.mock.summary(teams_alert) == slack_alert[0].args["text"]
+                await bot.say("incident open Login fails components:web")
+                await bot.posts(INCIDENTS, 1)
+                await eventually(lambda: slack.posts("C0INCIDENTS"), what="the Slack incident card")
+                managers = await bot.webhook_posts("managers", 1)
+                assert managers[0] == "INC-1 (sev3, investigating) declared: Login fails"
+    finally:
+        await slack.stop()

@@ -7,6 +7,7 @@ that mock too, over HTTPS the bot trusts through a throw-away CA (SSL_CERT_FILE)
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -219,23 +220,37 @@ class TeamsBot:
 
 
 @asynccontextmanager
-async def running_teams_bot(
-    kv: KeyValue, tmp_path: Path, *, config: Config | None = None
-) -> AsyncIterator[TeamsBot]:
-    pki = Pki(tmp_path)
-    mock = MockMicrosoft(pki).start()
-    runtime = build_runtime(teams_settings(mock, pki), config or teams_config(mock), kv=kv)
-    install_chat(runtime)
-    await runtime.start()
+async def microsoft(tmp_path: Path) -> AsyncIterator[MockMicrosoft]:
+    """Microsoft's side, on loopback HTTPS, trusted through a CA in `tmp_path`."""
+    mock = MockMicrosoft(Pki(tmp_path)).start()
     try:
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{runtime.port}", timeout=10
-        ) as http:
-            bot = TeamsBot(runtime, mock, http)
-            yield bot
-            await bot.settled()
+        yield mock
     finally:
+        mock.stop()
+
+
+@asynccontextmanager
+async def running_teams_bot(
+    kv: KeyValue,
+    tmp_path: Path,
+    *,
+    config: Config | None = None,
+    mock: MockMicrosoft | None = None,
+    settings: Settings | None = None,
+) -> AsyncIterator[TeamsBot]:
+    async with contextlib.AsyncExitStack() as stack:
+        if mock is None:
+            mock = await stack.enter_async_context(microsoft(tmp_path))
+        runtime = build_runtime(
+            settings or teams_settings(mock, mock.pki), config or teams_config(mock), kv=kv
+        )
+        install_chat(runtime)
+        await runtime.start()
         try:
-            await stop_runtime(runtime)
+            base = f"http://127.0.0.1:{runtime.port}"
+            async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+                bot = TeamsBot(runtime, mock, http)
+                yield bot
+                await bot.settled()
         finally:
-            mock.stop()
+            await stop_runtime(runtime)
