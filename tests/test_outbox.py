@@ -12,15 +12,8 @@ from bot.chat.outbox import Delivery, Outbox
 from bot.metrics import Metrics
 from bot.store.keyvalue import KeyValue
 from handlers.slack.adapter import SlackAdapter
+from tests.support.builders import EpochClock
 from tests.support.slack_mock import MockSlack
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -30,7 +23,7 @@ async def slack() -> AsyncIterator[MockSlack]:
     await server.stop()
 
 
-def make_outbox(kv: KeyValue, slack: MockSlack, clock: Clock) -> Outbox:
+def make_outbox(kv: KeyValue, slack: MockSlack, clock: EpochClock) -> Outbox:
     return Outbox(
         kv, {"slack": SlackAdapter.create("xoxb-test", slack.url, None)}, Metrics(), clock=clock
     )
@@ -41,7 +34,7 @@ def post(lane: str, text: str, **kwargs: object) -> Delivery:
 
 
 async def test_a_failing_head_blocks_only_its_own_lane(kv: KeyValue, slack: MockSlack) -> None:
-    clock = Clock()
+    clock = EpochClock()
     outbox = make_outbox(kv, slack, clock)
     slack.fail_next("chat.postMessage", status=503, error="service_unavailable", retry_after=None)
     await outbox.enqueue(post("a", "a1"))
@@ -60,7 +53,7 @@ async def test_a_failing_head_blocks_only_its_own_lane(kv: KeyValue, slack: Mock
 async def test_permanent_errors_are_set_aside_and_the_lane_moves_on(
     kv: KeyValue, slack: MockSlack
 ) -> None:
-    outbox = make_outbox(kv, slack, Clock())
+    outbox = make_outbox(kv, slack, EpochClock())
     slack.fail_next("chat.postMessage", status=200, error="channel_not_found", retry_after=None)
     await outbox.enqueue(post("a", "lost"))
     await outbox.enqueue(post("a", "next"))
@@ -74,7 +67,7 @@ async def test_permanent_errors_are_set_aside_and_the_lane_moves_on(
 
 
 async def test_updates_and_replies_find_the_thread_by_ref(kv: KeyValue, slack: MockSlack) -> None:
-    outbox = make_outbox(kv, slack, Clock())
+    outbox = make_outbox(kv, slack, EpochClock())
     await outbox.enqueue(post("a", "root", ref="outage:1"))
     await outbox.enqueue(post("a", "root edited", op="update", ref="outage:1"))
     await outbox.enqueue(post("a", "in thread", op="reply", thread_ref="outage:1"))
@@ -90,7 +83,7 @@ async def test_updates_and_replies_find_the_thread_by_ref(kv: KeyValue, slack: M
 
 
 async def test_queued_posts_survive_a_restart(kv: KeyValue, slack: MockSlack) -> None:
-    clock = Clock()
+    clock = EpochClock()
     slack.fail_next("chat.postMessage", times=3, retry_after=1)
     first = make_outbox(kv, slack, clock)
     await first.enqueue(post("a", "one"))
@@ -125,7 +118,7 @@ async def test_the_worker_delivers_as_soon_as_something_is_queued(
 
 
 async def test_mentions_in_text_cannot_ping(kv: KeyValue, slack: MockSlack) -> None:
-    outbox = make_outbox(kv, slack, Clock())
+    outbox = make_outbox(kv, slack, EpochClock())
     await outbox.enqueue(post("a", "<!channel> @here is <https://evil|a link>"))
     await outbox.drain()
     text = slack.texts()[0]

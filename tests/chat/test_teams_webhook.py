@@ -14,16 +14,9 @@ from bot.metrics import Metrics
 from bot.monitoring.checks.probe import build_ssl_context
 from bot.store.keyvalue import KeyValue
 from handlers.teams.webhook import TeamsWebhookAdapter
+from tests.support.builders import EpochClock
 from tests.support.pki import Pki
 from tests.support.teams_mock import MockMicrosoft
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -36,7 +29,7 @@ def mock(tmp_path: Path) -> Iterator[MockMicrosoft]:
 async def test_429_500_and_a_429_in_a_200_are_retried_and_delivered_once_in_order(
     kv: KeyValue, mock: MockMicrosoft
 ) -> None:
-    clock = Clock()
+    clock = EpochClock()
     webhook = TeamsWebhookAdapter(build_ssl_context(mock.pki.ca_file), "https://status.example.com")
     outbox = Outbox(kv, {webhook.platform: webhook}, Metrics(), clock=clock)
     mock.fail_next("webhook", 429, retry_after=30)

@@ -67,6 +67,16 @@ class Clock:
         return self.now
 
 
+class EpochClock:
+    """Seconds since the epoch, moved by hand (the outbox's clock)."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def failure(check_id: str, at: datetime, status: int = 503) -> CheckResult:
     return CheckResult(
         check_id=check_id,
