@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -207,9 +209,18 @@ async def run_demo(settings: Settings, duration: float | None = None, speed: flo
     estate = Estate()
     await estate.start()
     config = demo_config(estate, speed)
-    # The demo is self-contained: the console and the embedded store, whatever the environment.
+    # The demo is self-contained: the console and a throw-away embedded database, whatever the
+    # environment, so every demo starts clean.
+    scratch = tempfile.TemporaryDirectory(prefix="statusbot-demo-")
     settings = settings.model_copy(
-        update={"redis_url": None, "slack_bot_token": None, "port": 0, "host": "127.0.0.1"}
+        update={
+            "redis_url": None,
+            "slack_bot_token": None,
+            "teams_app_id": None,
+            "port": 0,
+            "host": "127.0.0.1",
+            "database": Path(scratch.name) / "demo.db",
+        }
     )
     runtime = build_runtime(settings, config, first_run_within=timedelta(seconds=1))
 
@@ -226,6 +237,7 @@ async def run_demo(settings: Settings, duration: float | None = None, speed: flo
     finally:
         await runtime.stop()
         await estate.stop()
+        scratch.cleanup()
     return 0
 
 

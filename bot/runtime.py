@@ -126,11 +126,9 @@ class Runtime:
         """What a person starting the bot should know, one line each."""
         lines = []
         if self.kv.name == "embedded":
-            lines.append(
-                "store: embedded in-process store (REDIS_URL is not set; state is lost on exit)"
-            )
+            lines.append(f"store: embedded, {self.kv.where} (REDIS_URL is not set)")
         else:
-            lines.append(f"store: Redis, keys under {self.settings.redis_prefix!r}")
+            lines.append(f"store: {self.kv.where}")
         platforms = ", ".join(sorted(self.adapters))
         lines.append(f"chat: {platforms}")
         lines.append(

@@ -14,6 +14,7 @@ class Settings(BaseSettings):
     config_path: Path = Field(Path("statusbot.yaml"), validation_alias="STATUSBOT_CONFIG")
     redis_url: SecretStr | None = Field(None, validation_alias="REDIS_URL")
     redis_prefix: str = Field("statusbot:", validation_alias="STATUSBOT_REDIS_PREFIX")
+    database: Path = Field(Path("statusbot.db"), validation_alias="STATUSBOT_DB")
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")

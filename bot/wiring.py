@@ -45,6 +45,7 @@ def build_runtime(
     kv = kv or open_keyvalue(
         settings.redis_url.get_secret_value() if settings.redis_url else None,
         settings.redis_prefix,
+        settings.database,
     )
     adapters: dict[str, ChatAdapter] = {}
     if settings.slack_bot_token is not None:

@@ -1,14 +1,16 @@
-"""Shared fixtures: the real Redis on loopback, a key prefix per test, the store on each backend."""
+"""Shared fixtures: the real Redis on loopback, a key prefix per test, the store on each backend
+(Redis, and the embedded SQLite database in a throw-away file)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
 import redis.asyncio
 
-from bot.store import KeyValue, MemoryKeyValue, RedisKeyValue
+from bot.store import KeyValue, MemoryKeyValue, RedisKeyValue, SqliteKeyValue
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -55,7 +57,14 @@ async def memory_kv() -> AsyncIterator[MemoryKeyValue]:
     await store.close()
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture
+async def sqlite_kv(tmp_path: Path) -> AsyncIterator[SqliteKeyValue]:
+    store = SqliteKeyValue(tmp_path / "statusbot.db")
+    yield store
+    await store.close()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
 def kv(request: pytest.FixtureRequest) -> KeyValue:
     """The same store interface on each backend, so one test proves both behave alike."""
     store: KeyValue = request.getfixturevalue(f"{request.param}_kv")

@@ -1,16 +1,22 @@
-"""Storage for statusbot: one `KeyValue` interface, Redis in production, embedded by default."""
+"""Storage for statusbot: one `KeyValue` interface; Redis for replicas, SQLite embedded."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from bot.store.keyvalue import KeyValue
 from bot.store.memory_kv import MemoryKeyValue
 from bot.store.redis_kv import RedisKeyValue
+from bot.store.sqlite_kv import SqliteKeyValue
 
-__all__ = ["KeyValue", "MemoryKeyValue", "RedisKeyValue", "open_keyvalue"]
+__all__ = ["KeyValue", "MemoryKeyValue", "RedisKeyValue", "SqliteKeyValue", "open_keyvalue"]
 
 
-def open_keyvalue(redis_url: str | None, prefix: str) -> KeyValue:
-    """Redis when a URL is configured, otherwise the embedded in-process store."""
+def open_keyvalue(redis_url: str | None, prefix: str, database: Path | None = None) -> KeyValue:
+    """Redis when a URL is configured; otherwise the embedded SQLite database (or, with no
+    database file given, process memory: tests and benchmarks)."""
     if redis_url:
         return RedisKeyValue.from_url(redis_url, prefix)
+    if database is not None:
+        return SqliteKeyValue(database)
     return MemoryKeyValue()

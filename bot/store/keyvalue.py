@@ -1,8 +1,9 @@
 """The storage primitives statusbot needs: a small subset of Redis, one interface, two backends.
 
 Domain stores (check state, outages, history, outbox, incidents) are written once against this
-protocol; `RedisKeyValue` serves production and `MemoryKeyValue` is the embedded default, so both
-behave the same by construction and run the same behavioural tests.
+protocol; `RedisKeyValue` serves several replicas and `SqliteKeyValue` is the embedded default
+(Redis semantics in memory, every change committed to SQLite), so they behave the same by
+construction and run the same behavioural tests.
 All keys are given unprefixed; the Redis backend adds `STATUSBOT_REDIS_PREFIX`.
 """
 
@@ -10,11 +11,18 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 
 class KeyValue(Protocol):
     name: str  # "redis" or "embedded", for start-up messages and /readyz
+    where: str  # where the data lives, for people: "SQLite database statusbot.db"
+
+    def atomic(self) -> AbstractAsyncContextManager[None]:
+        """Writes inside the block are applied together or not at all (Redis: MULTI/EXEC;
+        SQLite: one transaction). Only for blocks that write: results inside are not known."""
+        ...
 
     async def ping(self) -> bool:
         """True while the store answers; never raises."""

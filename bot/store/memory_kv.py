@@ -9,11 +9,12 @@ is TypeError, a value that is not an integer is ValueError, LSET out of range is
 from __future__ import annotations
 
 import builtins
+import contextlib
 import math
 import re
 import time
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 
 # Expired keys nobody reads again would otherwise stay forever; sweeping at most this often keeps
 # the cost of a sweep (one pass over the keys with a TTL) negligible.
@@ -83,6 +84,7 @@ class MemoryKeyValue:
     """`KeyValue` in plain dicts; TTLs run on the monotonic clock and are enforced on access."""
 
     name = "embedded"
+    where = "process memory (lost on exit)"
 
     def __init__(self) -> None:
         self._data: dict[str, _Value] = {}
@@ -91,6 +93,11 @@ class MemoryKeyValue:
 
     async def ping(self) -> bool:
         return True
+
+    @contextlib.asynccontextmanager
+    async def atomic(self) -> AsyncIterator[None]:
+        # Nothing here awaits: the block runs to its end before any other coroutine does.
+        yield
 
     async def close(self) -> None:
         return None

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextvars import ContextVar
 
 import redis.asyncio
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 from redis.typing import EncodableT
 
@@ -62,6 +65,9 @@ class RedisKeyValue:
     def __init__(self, client: redis.asyncio.Redis, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
+        self.where = f"Redis, keys under {prefix!r}"
+        # Inside atomic(): the MULTI/EXEC pipeline that writes are queued on.
+        self._tx: ContextVar[Pipeline | None] = ContextVar("redis_tx", default=None)
         self._set_if_equal_script = client.register_script(_SET_IF_EQUAL)
         self._delete_if_equal_script = client.register_script(_DELETE_IF_EQUAL)
 
@@ -88,12 +94,29 @@ class RedisKeyValue:
     async def close(self) -> None:
         await self._client.aclose()
 
+    @contextlib.asynccontextmanager
+    async def atomic(self) -> AsyncIterator[None]:
+        if self._tx.get() is not None:
+            yield
+            return
+        pipeline = self._client.pipeline(transaction=True)
+        token = self._tx.set(pipeline)
+        try:
+            yield
+        finally:
+            self._tx.reset(token)
+        async with pipeline:
+            await pipeline.execute()
+
     # strings
 
     async def get(self, key: str) -> str | None:
         return _optional_text(await self._client.get(self._key(key)))
 
     async def set(self, key: str, value: str, *, nx: bool = False, px: int | None = None) -> bool:
+        if (tx := self._tx.get()) is not None:
+            tx.set(self._key(key), value, nx=nx, px=px)
+            return True
         return bool(await self._client.set(self._key(key), value, nx=nx, px=px))
 
     async def set_if_equal(
@@ -115,6 +138,9 @@ class RedisKeyValue:
         return int(await self._client.delete(*(self._key(k) for k in keys)))
 
     async def incr(self, key: str, amount: int = 1) -> int:
+        if (tx := self._tx.get()) is not None:
+            tx.incrby(self._key(key), amount)
+            return 0
         return int(await self._client.incrby(self._key(key), amount))
 
     async def expire(self, key: str, seconds: int) -> bool:
@@ -131,6 +157,9 @@ class RedisKeyValue:
     async def hset(self, key: str, mapping: Mapping[str, str]) -> None:
         if mapping:  # HSET without fields is a Redis syntax error
             fields: dict[EncodableT, EncodableT] = {k: v for k, v in mapping.items()}
+            if (tx := self._tx.get()) is not None:
+                tx.hset(self._key(key), mapping=fields)
+                return
             await self._client.hset(self._key(key), mapping=fields)
 
     async def hgetall(self, key: str) -> dict[str, str]:
@@ -167,6 +196,9 @@ class RedisKeyValue:
     async def rpush(self, key: str, *values: str) -> int:
         if not values:
             return await self.llen(key)
+        if (tx := self._tx.get()) is not None:
+            tx.rpush(self._key(key), *values)
+            return 0
         return int(await self._client.rpush(self._key(key), *values))
 
     async def lpush(self, key: str, *values: str) -> int:
@@ -200,6 +232,9 @@ class RedisKeyValue:
         if not mapping:
             return 0
         scores: dict[str, EncodableT] = {k: v for k, v in mapping.items()}
+        if (tx := self._tx.get()) is not None:
+            tx.zadd(self._key(key), scores, nx=nx)
+            return 0
         added = await self._client.zadd(self._key(key), scores, nx=nx)
         return int(added or 0)  # None only comes back for INCR, which is never sent
 
@@ -238,10 +273,16 @@ class RedisKeyValue:
     async def sadd(self, key: str, *members: str) -> int:
         if not members:
             return 0
+        if (tx := self._tx.get()) is not None:
+            tx.sadd(self._key(key), *members)
+            return 0
         return int(await self._client.sadd(self._key(key), *members))
 
     async def srem(self, key: str, *members: str) -> int:
         if not members:
+            return 0
+        if (tx := self._tx.get()) is not None:
+            tx.srem(self._key(key), *members)
             return 0
         return int(await self._client.srem(self._key(key), *members))
 

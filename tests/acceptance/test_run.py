@@ -154,4 +154,8 @@ async def test_without_credentials_it_runs_on_the_console_and_says_so(
         )
     finally:
         assert await bot.stop() == 0
-    assert any("embedded in-process store" in line for line in bot.output)
+    assert any(
+        "store: embedded, SQLite database statusbot.db (REDIS_URL is not set)" in line
+        for line in bot.output
+    )
+    assert (tmp_path / "statusbot.db").exists()
