@@ -83,9 +83,10 @@ class Outbox:
     async def enqueue(self, delivery: Delivery) -> None:
         # Push before scheduling the lane: a worker that finds the lane empty re-checks
         # after removing it (see _finish_head), so no delivery is ever stranded.
-        await self._kv.rpush(_lane_key(delivery.lane), delivery.model_dump_json())
-        await self._kv.incr(_DEPTH)
-        await self._kv.zadd(_LANES, {delivery.lane: self._clock()}, nx=True)
+        async with self._kv.atomic():  # queued, counted and scheduled, or none of it
+            await self._kv.rpush(_lane_key(delivery.lane), delivery.model_dump_json())
+            await self._kv.incr(_DEPTH)
+            await self._kv.zadd(_LANES, {delivery.lane: self._clock()}, nx=True)
         self._wake.set()
 
     async def depth(self) -> int:

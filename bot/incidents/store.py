@@ -20,16 +20,19 @@ class IncidentStore:
         return await self._kv.incr(_SEQUENCE)
 
     async def save(self, incident: Incident) -> None:
-        await self._kv.set(_key(incident.number), incident.model_dump_json())
-        await self._kv.zadd(_ALL, {str(incident.number): incident.created_at.timestamp()})
-        if incident.is_open:
-            await self._kv.sadd(_OPEN, str(incident.number))
-        else:
-            await self._kv.srem(_OPEN, str(incident.number))
-        if incident.channel:
-            await self._kv.hset(_BY_CHANNEL, {incident.channel: str(incident.number)})
-        if incident.outage:
-            await self._kv.hset(_BY_OUTAGE, {incident.outage: str(incident.number)})
+        """The record and its indexes, together (no half-saved incident after a crash)."""
+        number = str(incident.number)
+        async with self._kv.atomic():
+            await self._kv.set(_key(incident.number), incident.model_dump_json())
+            await self._kv.zadd(_ALL, {number: incident.created_at.timestamp()})
+            if incident.is_open:
+                await self._kv.sadd(_OPEN, number)
+            else:
+                await self._kv.srem(_OPEN, number)
+            if incident.channel:
+                await self._kv.hset(_BY_CHANNEL, {incident.channel: number})
+            if incident.outage:
+                await self._kv.hset(_BY_OUTAGE, {incident.outage: number})
 
     async def get(self, number: int) -> Incident | None:
         raw = await self._kv.get(_key(number))

@@ -6,12 +6,13 @@ import asyncio
 import math
 import socket
 import time
+from pathlib import Path
 
 import pytest
 import redis.asyncio
 from redis.exceptions import ResponseError
 
-from bot.store import KeyValue, MemoryKeyValue, RedisKeyValue, open_keyvalue
+from bot.store import KeyValue, MemoryKeyValue, RedisKeyValue, SqliteKeyValue, open_keyvalue
 
 # What each backend raises for the same misuse: Redis's error reply, or the embedded store's
 # nearest built-in exception.
@@ -414,3 +415,65 @@ async def test_sets(kv: KeyValue) -> None:
     assert await kv.srem("missing", "a") == 0
     assert await kv.srem("s", "b", "c") == 2
     assert not await kv.exists("s")
+
+
+# atomic writes and durability
+
+
+async def test_writes_in_an_atomic_block_land_together(kv: KeyValue) -> None:
+    async with kv.atomic():
+        await kv.rpush("a:list", "x")
+        await kv.incr("a:count")
+        await kv.zadd("a:zset", {"x": 1.0}, nx=True)
+        await kv.hset("a:hash", {"f": "v"})
+        await kv.sadd("a:set", "m")
+        await kv.srem("a:set", "gone")
+        await kv.set("a:string", "s")
+    assert await kv.lrange("a:list", 0, -1) == ["x"]
+    assert await kv.get("a:count") == "1"
+    assert await kv.zscore("a:zset", "x") == 1.0
+    assert await kv.hgetall("a:hash") == {"f": "v"}
+    assert await kv.smembers("a:set") == {"m"}
+    assert await kv.get("a:string") == "s"
+
+
+async def test_the_embedded_database_keeps_everything_across_a_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "statusbot.db"
+    store = SqliteKeyValue(path)
+    await store.set("s", "v")
+    await store.set("short-lived", "v", px=50)
+    await store.set("long-lived", "v", px=60_000)
+    await store.incr("n", 5)
+    await store.hset("h", {"a": "1", "b": "2"})
+    await store.hdel("h", "a")
+    await store.hincrby("counts", {"ok": 3}, ttl=3600)
+    await store.rpush("l", "1", "2", "3")
+    await store.lpop("l")
+    await store.zadd("z", {"m1": 2.0, "m2": 1.0})
+    await store.zrem("z", "m1")
+    await store.sadd("set", "x", "y")
+    await store.srem("set", "x")
+    await store.set("deleted", "v")
+    await store.delete("deleted")
+    async with store.atomic():
+        await store.rpush("together", "a")
+        await store.incr("together:n")
+    await store.close()
+    await asyncio.sleep(0.06)
+
+    reopened = SqliteKeyValue(path)
+    try:
+        assert await reopened.get("s") == "v"
+        assert await reopened.get("short-lived") is None
+        assert await reopened.get("long-lived") == "v"
+        assert await reopened.get("n") == "5"
+        assert await reopened.hgetall("h") == {"b": "2"}
+        assert await reopened.hgetall("counts") == {"ok": "3"}
+        assert await reopened.lrange("l", 0, -1) == ["2", "3"]
+        assert await reopened.zrangebyscore("z", 0, 10) == [("m2", 1.0)]
+        assert await reopened.smembers("set") == {"y"}
+        assert await reopened.get("deleted") is None
+        assert await reopened.lrange("together", 0, -1) == ["a"]
+        assert await reopened.get("together:n") == "1"
+    finally:
+        await reopened.close()
