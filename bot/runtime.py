@@ -149,7 +149,6 @@ class Runtime:
     async def start(self, *, serve_http: bool = True) -> None:
         if not await self.kv.ping():
             raise RuntimeError(f"the {self.kv.name} store does not answer")
-        await self.alerter.load()
         if serve_http:
             self._runner = web.AppRunner(self.web_app, access_log=None)
             await self._runner.setup()
@@ -161,6 +160,9 @@ class Runtime:
         self._tasks.extend(asyncio.create_task(job()) for job in self.background)
 
     async def _lead(self) -> None:
+        # What the last leader left in the store (open outages, flapping) is this one's now:
+        # read it at election, not at start, or a takeover would miss a recovery.
+        await self.alerter.load()
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self.monitor.schedule(self._scheduler, first_run_within=self._first_run_within)
         self.cadence.schedule(self._scheduler)

@@ -37,6 +37,7 @@ def build_runtime(
     console: TextIO | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     first_run_within: timedelta | None = None,
+    lease_ttl: timedelta = timedelta(seconds=15),
 ) -> Runtime:
     """A process with the chat platforms the settings and config name: Slack with a token; the
     Teams bot with its credentials; Teams webhooks where `channels` name them; the console when
@@ -80,6 +81,7 @@ def build_runtime(
         ssl_context=ssl_context,
         clock=clock,
         first_run_within=first_run_within,
+        lease_ttl=lease_ttl,
     )
 
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -478,8 +479,10 @@ async def repair_component(bot: SlackBot, check_id: str = "web-home", times: int
         await runtime.monitor.record(check, success(check_id, runtime.clock()))
 
 
-async def start_runtime(config: Config, kv: KeyValue, mock: MockSlack) -> Runtime:
-    runtime = build_runtime(slack_settings(mock), config, kv=kv)
+async def start_runtime(
+    config: Config, kv: KeyValue, mock: MockSlack, lease_ttl: timedelta = timedelta(seconds=15)
+) -> Runtime:
+    runtime = build_runtime(slack_settings(mock), config, kv=kv, lease_ttl=lease_ttl)
     install_chat(runtime)
     await runtime.start()
     return runtime
