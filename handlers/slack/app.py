@@ -8,15 +8,19 @@ same trigger or view ID, which the dispatcher claims once.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import logging
-from collections.abc import Coroutine
+import time
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Config
@@ -32,6 +36,7 @@ from handlers.commands.dispatcher import (
     Reply,
     StatementForm,
 )
+from handlers.slack.payloads import state_values, text, user_id
 from handlers.slack.replies import ephemeral, tell
 from handlers.slack.views import (
     EDIT_CALLBACK,
@@ -50,6 +55,7 @@ log = logging.getLogger(__name__)
 
 # Slack's deadline is 3 s; answer with "working on it" well before and follow up.
 _ACK_BUDGET = 2.0
+_MAX_AGE_S = 300  # older signed requests are refused (replays), as Slack's SDKs do
 
 
 @dataclass
@@ -96,21 +102,72 @@ def build_slack_app(
 
 
 def add_slack_route(web_app: web.Application, bolt: AsyncApp, signing_secret: str) -> None:
-    verifier = SignatureVerifier(signing_secret)
+    secret = signing_secret.encode()
 
     async def slack_events(request: web.Request) -> web.Response:
+        # Checked here before Bolt sees anything: Bolt parses the body (and the timestamp)
+        # first, and a forged or garbled request must get its 401 or 400, never a 5xx.
+        raw = await request.read()
+        if not _signed(secret, raw, request.headers):
+            return web.json_response({"error": "invalid request"}, status=401)
+        problem = _garbled(raw, request.content_type)
+        if problem:
+            return web.json_response({"error": problem}, status=400)
         try:
             bolt_request = await to_bolt_request(request)
         except ValueError:
-            # Bolt parses the body before it checks the signature: do the check here first, so
-            # a forged request still gets its 401 and a signed but garbled one a plain 400.
-            body = await request.text()
-            if not verifier.is_valid_request(body, dict(request.headers)):
-                return web.json_response({"error": "invalid request"}, status=401)
             return web.json_response({"error": "malformed request body"}, status=400)
         return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
     web_app.router.add_post("/slack/events", slack_events)
+
+
+def _signed(secret: bytes, raw: bytes, headers: Mapping[str, str]) -> bool:
+    """Slack's signature (`v0=` HMAC-SHA256 of `v0:{timestamp}:{body}`), at most 5 minutes old."""
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    signature = headers.get("X-Slack-Signature", "")
+    if not timestamp.isdecimal() or len(timestamp) > 12:
+        return False
+    if abs(time.time() - int(timestamp)) > _MAX_AGE_S:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + raw
+    expected = "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+def _garbled(raw: bytes, content_type: str) -> str | None:
+    """Why a signed body is not something Slack sends, or None."""
+    try:
+        body = raw.decode()
+    except UnicodeDecodeError:
+        return "the body is not UTF-8"
+    if content_type != "application/x-www-form-urlencoded":
+        return None
+    payload = parse_qs(body).get("payload")
+    if payload is None:
+        return None
+    try:
+        parsed = json.loads(payload[0])
+    except json.JSONDecodeError:
+        return "payload is not JSON"
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("type"), str):
+        return "payload is not an interaction"
+    return _misshapen(parsed)
+
+
+def _misshapen(payload: dict[str, Any]) -> str | None:
+    """What Bolt would trip over in an interaction (it indexes these without checking)."""
+    if "user" in payload and not user_id(payload):
+        return "payload.user has no id"
+    if "actions" in payload:
+        acted = payload["actions"]
+        if not isinstance(acted, list) or not acted:
+            return "payload.actions is empty"
+        if not all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in acted):
+            return "payload.actions has an action without an action_id"
+    if "view" in payload and not text(payload, "view", "type"):
+        return "payload.view is not a view"
+    return None
 
 
 def _register_commands(app: AsyncApp, services: SlackServices, later: AfterAck) -> None:
@@ -142,7 +199,8 @@ def _register_commands(app: AsyncApp, services: SlackServices, later: AfterAck) 
                 await ack()  # a retry of something already handled
             elif reply.form is not None:
                 await ack()
-                later.run(_open_form(client, body["trigger_id"], services.config, reply.form))
+                trigger = text(body, "trigger_id")
+                later.run(_open_form(client, trigger, services.config, reply.form))
             else:
                 await ack(**ephemeral(reply))
         services.metrics.command_latency.labels("slack").observe(
@@ -164,13 +222,16 @@ def _register_commands(app: AsyncApp, services: SlackServices, later: AfterAck) 
 
 def _register_buttons(app: AsyncApp, services: SlackServices, later: AfterAck) -> None:
     async def press(body: dict[str, Any], respond: Any, client: AsyncWebClient) -> None:
-        action = body["actions"][0]
-        caller = Caller("slack", body["user"]["id"], channel=(body.get("channel") or {}).get("id"))
+        user, action_id = user_id(body), text(body, "actions", 0, "action_id")
+        if not user or not action_id:
+            log.warning("ignored a Slack click without a user or an action")
+            return
+        caller = Caller("slack", user, channel=text(body, "channel", "id") or None)
         reply = await services.dispatcher.press(
-            caller, action.get("action_id", ""), action.get("value", "")
+            caller, action_id, text(body, "actions", 0, "value")
         )
         if reply.form is not None:
-            await _open_form(client, body["trigger_id"], services.config, reply.form)
+            await _open_form(client, text(body, "trigger_id"), services.config, reply.form)
         elif not reply.quiet:
             await tell(respond, reply.message.text)
 
@@ -189,8 +250,11 @@ def _register_modals(app: AsyncApp, services: SlackServices, later: AfterAck) ->
     async def submit_incident(
         ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        user = body["user"]["id"]
+        user = user_id(body)
         form, errors = read_incident_form(services.config, view)
+        if not user or not text(view, "id"):
+            await ack(response_action="errors", errors={"title": "This form is out of date."})
+            return
         if errors:
             await ack(response_action="errors", errors=errors)
             return
@@ -201,7 +265,7 @@ def _register_modals(app: AsyncApp, services: SlackServices, later: AfterAck) ->
             await ack(response_action="errors", errors={"title": refusal.short})
             return
         await ack()
-        later.run(declare(caller, command, view["id"], client))
+        later.run(declare(caller, command, text(view, "id"), client))
 
     async def declare(
         caller: Caller, command: grammar.Open, view_id: str, client: AsyncWebClient
@@ -215,20 +279,18 @@ def _register_modals(app: AsyncApp, services: SlackServices, later: AfterAck) ->
     @app.view(EDIT_CALLBACK)
     async def submit_edit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         texts = read_statement_texts(view)
-        command = actions.EditStatement(view.get("private_metadata", ""), tuple(texts.items()))
-        reply = await dispatcher.run(Caller("slack", body["user"]["id"]), command)
+        command = actions.EditStatement(text(view, "private_metadata"), tuple(texts.items()))
+        reply = await dispatcher.run(Caller("slack", user_id(body)), command)
         if reply.problem is not None:
-            target = next(iter(view.get("state", {}).get("values", {})), "text_en")
+            target = next(iter(state_values(view)), "text_en")
             await ack(response_action="errors", errors={target: reply.problem})
             return
         await ack()
 
     @app.view(REJECT_CALLBACK)
     async def submit_reject(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        command = actions.RejectStatement(
-            view.get("private_metadata", ""), read_reject_reason(view)
-        )
-        reply = await dispatcher.run(Caller("slack", body["user"]["id"]), command)
+        command = actions.RejectStatement(text(view, "private_metadata"), read_reject_reason(view))
+        reply = await dispatcher.run(Caller("slack", user_id(body)), command)
         if reply.problem is not None:
             await ack(response_action="errors", errors={"reason": reply.problem})
             return

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from handlers.commands.dispatcher import Reply
 from handlers.slack.blocks import escape_mrkdwn, render_blocks
+
+log = logging.getLogger(__name__)
 
 
 def ephemeral(reply: Reply) -> dict[str, Any]:
@@ -20,4 +23,8 @@ def ephemeral(reply: Reply) -> dict[str, Any]:
 
 async def tell(respond: Any, text: str) -> None:
     """A one-line answer to a click, for the clicker's eyes only, leaving the message as it is."""
-    await respond(text=escape_mrkdwn(text), response_type="ephemeral", replace_original=False)
+    try:
+        await respond(text=escape_mrkdwn(text), response_type="ephemeral", replace_original=False)
+    except ValueError:
+        # A click without a response_url (not one Slack sent): nobody to answer.
+        log.warning("no response_url to answer a Slack click with: %s", text)

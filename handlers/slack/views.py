@@ -12,6 +12,7 @@ from bot.incidents.models import Incident
 from bot.statements.models import Statement
 from handlers.commands.grammar import Severity
 from handlers.slack.blocks import render_blocks
+from handlers.slack.payloads import dig, state_values, text
 
 OPEN_INCIDENT_CALLBACK = "incident_open"
 EDIT_CALLBACK = "statement_edit"
@@ -112,30 +113,30 @@ def read_incident_form(
     config: Config, view: dict[str, Any]
 ) -> tuple[IncidentFormValues, dict[str, str]]:
     """The submitted values, and per-block errors to show in the modal (empty when valid)."""
-    values = view.get("state", {}).get("values", {})
+    values = state_values(view)
     errors: dict[str, str] = {}
-    title = str((values.get("title", {}).get("title", {}) or {}).get("value") or "").strip()
+    title = text(values, "title", "title", "value").strip()
     if not title:
         errors["title"] = "Give the incident a title."
-    selected = (values.get("severity", {}).get("severity", {}) or {}).get("selected_option") or {}
-    severity_text = str(selected.get("value", "3"))
+    severity_text = text(values, "severity", "severity", "selected_option", "value") or "3"
     if severity_text not in ("1", "2", "3", "4"):
         errors["severity"] = "Choose sev1 to sev4."
-    picked = (values.get("components", {}).get("components", {}) or {}).get(
-        "selected_options"
-    ) or []
+    picked = dig(values, "components", "components", "selected_options")
     known = {c.id for c in config.components}
-    components = tuple(str(o.get("value")) for o in picked if o.get("value") in known)
+    chosen = [text(option, "value") for option in picked] if isinstance(picked, list) else []
+    components = tuple(c for c in chosen if c in known)
     try:
-        metadata = json.loads(view.get("private_metadata") or "{}")
+        metadata = json.loads(text(view, "private_metadata") or "{}")
     except json.JSONDecodeError:
+        metadata = {}
+    if not isinstance(metadata, dict):
         metadata = {}
     form = IncidentFormValues(
         title=title,
         severity=_SEVERITIES.get(severity_text, 3),
         components=components,
-        outage=metadata.get("outage") or None,
-        channel=metadata.get("channel") or None,
+        outage=text(metadata, "outage") or None,
+        channel=text(metadata, "channel") or None,
     )
     return form, errors
 
@@ -178,14 +179,12 @@ def reject_view(statement: Statement) -> dict[str, Any]:
 
 def read_statement_texts(view: dict[str, Any]) -> dict[str, str]:
     """The edit modal's texts, by language."""
-    values = view.get("state", {}).get("values", {})
     return {
-        block_id.removeprefix("text_"): str(block.get("text", {}).get("value") or "")
-        for block_id, block in values.items()
+        block_id.removeprefix("text_"): text(block, "text", "value")
+        for block_id, block in state_values(view).items()
         if block_id.startswith("text_")
     }
 
 
 def read_reject_reason(view: dict[str, Any]) -> str:
-    values = view.get("state", {}).get("values", {})
-    return str(values.get("reason", {}).get("reason", {}).get("value") or "")
+    return text(state_values(view), "reason", "reason", "value")
