@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from dotenv import dotenv_values
 from pydantic import ValidationError
 
 from bot.config import Config, ConfigError, load_config
@@ -44,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_async(run_demo(settings, duration=args.duration, speed=args.speed))
     config_path = Path(args.config) if args.config else settings.config_path
     try:
-        config = load_config(config_path)
+        config = load_config(config_path, config_environment())
     except ConfigError as exc:
         print(f"statusbot: {len(exc.issues)} problem(s) in the config:", file=sys.stderr)
         for issue in exc.issues:
@@ -70,13 +72,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_FAILED
         print(
             f"{config_path}: OK ({len(config.components)} components, {len(config.checks)} checks, "
-            f"languages {', '.join(config.languages)}; templates in {config.statements.templates} "
+            f"languages {', '.join(config.languages)}; templates in "
+            f"{config.statements.templates or 'the package (shipped)'} "
             "render)"
         )
         return EXIT_OK
     if args.command == "check":
         return _run_async(check_once(settings, config, sys.stdout))
     return _run_async(run_bot(settings, config))
+
+
+def config_environment(env_file: Path = Path(".env")) -> dict[str, str]:
+    """What `${VAR}` in the config reads: the environment, then `.env` (as the settings do)."""
+    from_file = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    return {**from_file, **os.environ}
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.durations import parse_duration
+from bot.durations import parse_duration, seconds_to_duration
 from bot.monitoring.checks.conditions import ConditionSyntaxError, parse_condition
 from bot.vocabulary import ComponentStatus
 
@@ -35,7 +35,7 @@ def _to_timedelta(value: Any) -> Any:
     if isinstance(value, str):
         return parse_duration(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
+        return seconds_to_duration(float(value), value)
     return value
 
 
@@ -277,7 +277,9 @@ class Maintenance(_Model):
 
 
 class Statements(_Model):
-    templates: Path = Path("templates/statements")
+    # None: the templates shipped in the package (en, it); a relative path is read from the
+    # config file's folder.
+    templates: Path | None = None
 
 
 class MonitorSettings(_Model):
@@ -367,6 +369,13 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> C
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError([ConfigIssue(str(path), "", "file not found")]) from None
+    except IsADirectoryError:
+        raise ConfigError([ConfigIssue(str(path), "", "is a directory, not a YAML file")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([ConfigIssue(str(path), "", "is not a text (UTF-8) file")]) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError([ConfigIssue(str(path), "", f"cannot be read: {reason}")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -386,17 +395,20 @@ def parse_config(
         raise ConfigError([ConfigIssue(file, "", "expected a mapping at the top level")])
     issues: list[ConfigIssue] = []
     data = _interpolate(raw, os.environ if environ is None else environ, (), file, issues)
-    if issues:
-        raise ConfigError(issues)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([_issue_from_pydantic(file, error) for error in exc.errors()]) from None
-    issues = list(_cross_reference(config, file))
+        # Every mistake in one run: the unset variables, the invalid values and, as far as the
+        # document allows, the references between its parts.
+        issues += [_issue_from_pydantic(file, error) for error in exc.errors()]
+        issues += _cross_reference_raw(data, file, issues)
+        raise ConfigError(issues) from None
+    issues += _cross_reference(config, file)
     if issues:
         raise ConfigError(issues)
-    if base_dir is not None and not config.statements.templates.is_absolute():
-        statements = Statements(templates=base_dir / config.statements.templates)
+    templates = config.statements.templates
+    if base_dir is not None and templates is not None and not templates.is_absolute():
+        statements = Statements(templates=base_dir / templates)
         config = config.model_copy(update={"statements": statements})
     return config
 
@@ -467,6 +479,33 @@ def _issue_from_pydantic(file: str, error: Any) -> ConfigIssue:
             f"{error['input']!r} is not a valid ID; use lower-case letters, digits, '-', '_' or '.'"
         )
     return ConfigIssue(file, format_path(loc), message)
+
+
+def _cross_reference_raw(
+    data: dict[str, Any], file: str, known_issues: list[ConfigIssue]
+) -> list[ConfigIssue]:
+    """Checks naming unknown components, read from the document when it did not validate."""
+    components = data.get("components")
+    checks = data.get("checks")
+    if not isinstance(components, list) or not isinstance(checks, list):
+        return []
+    ids = [c.get("id") for c in components if isinstance(c, dict)]
+    reported = {issue.path for issue in known_issues}
+    found = []
+    for i, check in enumerate(checks):
+        if not isinstance(check, dict) or f"checks[{i}].component" in reported:
+            continue
+        component = check.get("component")
+        if isinstance(component, str) and component not in ids:
+            listing = _listing([str(x) for x in ids if isinstance(x, str)])
+            found.append(
+                ConfigIssue(
+                    file,
+                    f"checks[{i}].component",
+                    f"unknown component {component!r}; expected one of {listing}",
+                )
+            )
+    return found
 
 
 def _cross_reference(config: Config, file: str) -> Iterable[ConfigIssue]:

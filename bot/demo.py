@@ -21,7 +21,6 @@ from aiohttp import web
 
 from bot.config import Config, parse_config
 from bot.settings import Settings
-from bot.statements.templates import shipped_templates
 from bot.wiring import build_runtime, install_chat, wait_for_signal
 from handlers.commands.dispatcher import Dispatcher
 from handlers.console.prompt import answer
@@ -200,7 +199,6 @@ def demo_config(estate: Estate, speed: float = 1.0) -> Config:
             },
         ],
         "channels": {"alerts": {}, "incidents": {}, "managers": {}, "comms": {}},
-        "statements": {"templates": str(shipped_templates())},
     }
     return parse_config(raw, "<demo>")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 
@@ -21,6 +22,16 @@ def parse_duration(text: str) -> timedelta:
         pos = match.end()
     if not cleaned or pos != len(cleaned):
         raise ValueError(f"{text!r} is not a duration; write it like 30s, 5m, 2h or 1d")
+    return seconds_to_duration(seconds, text)
+
+
+_LONGEST = timedelta(days=3650)
+
+
+def seconds_to_duration(seconds: float, shown: object) -> timedelta:
+    """A duration of at most ten years; ValueError (naming `shown`) for anything else."""
+    if not math.isfinite(seconds) or seconds < 0 or seconds > _LONGEST.total_seconds():
+        raise ValueError(f"{shown!r} is not a duration of at most 10 years (3650d)")
     return timedelta(seconds=seconds)
 
 

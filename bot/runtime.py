@@ -33,7 +33,7 @@ from bot.monitoring.monitor import Monitor
 from bot.monitoring.records import Records
 from bot.settings import Settings
 from bot.statements.service import StatementService
-from bot.statements.templates import StatementTemplates
+from bot.statements.templates import StatementTemplates, shipped_templates
 from bot.status_report import StatusReport
 from bot.statuspage import StatusPage, add_status_page_routes
 from bot.store import open_keyvalue
@@ -92,7 +92,7 @@ class Runtime:
         self.statements = StatementService(
             config,
             self.kv,
-            StatementTemplates(config.statements.templates),
+            StatementTemplates(config.statements.templates or shipped_templates()),
             self.incidents,
             self.poster,
             self.access,

@@ -10,7 +10,7 @@ from bot.statements.context import (
     StatementContext,
     components_phrase,
 )
-from bot.statements.templates import StatementTemplates
+from bot.statements.templates import StatementTemplates, shipped_templates
 from bot.timefmt import public_date, public_moment, zoned_time
 
 _SAMPLE_NAMES = {
@@ -41,6 +41,6 @@ def sample_context(language: str) -> StatementContext:
 
 def template_problems(config: Config) -> list[str]:
     """Every missing or broken template for the configured languages, rendered with samples."""
-    templates = StatementTemplates(config.statements.templates)
+    templates = StatementTemplates(config.statements.templates or shipped_templates())
     samples = {language: sample_context(language) for language in config.languages}
     return templates.problems(config.languages, samples)

@@ -11,14 +11,8 @@ from bot.statements.context import StatementContext
 
 
 def shipped_templates() -> Path:
-    """The templates this project ships (English and Italian), wherever it is installed."""
-    for candidate in (
-        Path(__file__).resolve().parents[2] / "templates" / "statements",
-        Path("/etc/statusbot/templates/statements"),
-    ):
-        if candidate.is_dir():
-            return candidate
-    return Path("templates/statements")
+    """The templates this project ships (English and Italian), inside the installed package."""
+    return Path(__file__).resolve().parent / "shipped"
 
 
 STATUSES = ("investigating", "identified", "monitoring", "resolved", "maintenance")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import threading
 from typing import TextIO
 
 from handlers.commands.dispatcher import Dispatcher, Invocation, Reply
 from handlers.console.render import render_text
+
+log = logging.getLogger(__name__)
 
 PROMPT_HELP = "Type /status or /incident help (Ctrl-D stops reading commands)."
 
@@ -69,5 +72,11 @@ async def read_commands(
     out.flush()
     while line := await lines.get():
         if line.strip():
-            out.write(await answer(dispatcher, line) + "\n")
+            try:
+                reply = await answer(dispatcher, line)
+            except Exception:
+                # The prompt must outlive any one command.
+                log.exception("console command failed: %s", line.strip())
+                reply = "Sorry, that failed on our side and was logged; please try again."
+            out.write(reply + "\n")
             out.flush()

@@ -14,6 +14,8 @@ from tests.acceptance.test_run import Service, write_config
 from tests.support.builders import TEMPLATES
 from tests.support.process import bot_environment
 
+DEPLOY_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "statusbot.yaml"
+
 
 @pytest.fixture
 async def service() -> AsyncIterator[Service]:
@@ -174,3 +176,67 @@ async def test_validate_checks_the_teams_settings(tmp_path: Path) -> None:
     )
     assert code == 0, err
     assert "OK" in out
+
+
+async def test_validate_never_shows_a_traceback(tmp_path: Path) -> None:
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\x00\xff\xfe\x89PNG")
+    huge = tmp_path / "huge.yaml"
+    huge.write_text(
+        "components: [{id: web, name: Web}]\n"
+        "checks:\n"
+        "  - {id: a, component: web, type: tcp, host: h, port: 1, interval: 99999999999d}\n"
+        "  - {id: b, component: web, type: tcp, host: h, port: 1, interval: .inf}\n"
+        "  - {id: c, component: web, type: http, url: 'http://x/', conditions: ['[STATUS] === 200']}\n"
+    )
+    cases = {
+        str(tmp_path): "is a directory, not a YAML file",
+        str(binary): "is not a text (UTF-8) file",
+        str(huge): "is not a duration of at most 10 years",
+    }
+    for config, expected in cases.items():
+        code, _, err = await statusbot("validate", "--config", config, cwd=tmp_path)
+        assert code == 1, config
+        assert expected in err, err
+        assert "Traceback" not in err
+    _, _, err = await statusbot("validate", "--config", str(huge), cwd=tmp_path)
+    assert f"{huge}: checks[1].interval: inf is not a duration" in err
+    assert "'===' is not an operator" in err
+
+
+async def test_every_config_mistake_is_reported_in_one_run(tmp_path: Path) -> None:
+    config = tmp_path / "statusbot.yaml"
+    config.write_text(
+        "components: [{id: web, name: Web}]\n"
+        "checks:\n"
+        "  - {id: a, component: nope, type: http, url: 'http://x/${NOT_SET_ANYWHERE}'}\n"
+        "  - {id: b, component: web, type: tcp, host: h, port: 1, interval: often}\n"
+    )
+    code, _, err = await statusbot("validate", "--config", str(config), cwd=tmp_path)
+    assert code == 1
+    assert "environment variable NOT_SET_ANYWHERE is not set" in err
+    assert f"{config}: checks[1].interval: 'often' is not a duration" in err
+    assert f"{config}: checks[0].component: unknown component 'nope'" in err
+
+
+async def test_variables_in_the_config_are_read_from_dot_env_too(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("PROBE_HOST=db.internal\n")
+    config = tmp_path / "statusbot.yaml"
+    config.write_text(
+        "components: [{id: web, name: Web}]\n"
+        "checks: [{id: a, component: web, type: tcp, host: '${PROBE_HOST}', port: 1}]\n"
+    )
+    code, out, err = await statusbot("validate", "--config", str(config), cwd=tmp_path)
+    assert code == 0, err
+    assert "templates in the package (shipped) render" in out
+
+
+async def test_the_deploy_config_validates_from_anywhere_with_the_shipped_templates(
+    tmp_path: Path,
+) -> None:
+    deploy = DEPLOY_CONFIG
+    code, out, err = await statusbot(
+        "validate", "--config", str(deploy), cwd=tmp_path, PROBE_PASSWORD="x"
+    )
+    assert code == 0, err
+    assert "OK (4 components" in out

@@ -136,3 +136,18 @@ def test_settings_never_show_secrets() -> None:
     settings = Settings(slack_bot_token=SecretStr("xoxb-secret-value"))
     assert "xoxb-secret-value" not in repr(settings)
     assert "xoxb-secret-value" not in str(settings.model_dump())
+
+
+async def test_an_absurd_incident_id_is_one_line_not_a_crash(
+    console_bot: tuple[Dispatcher, Runtime, io.StringIO],
+) -> None:
+    dispatcher, _, _ = console_bot
+    answer_text = await answer(dispatcher, "/incident show INC-" + "9" * 5000)
+    assert answer_text.splitlines()[0].endswith(
+        "is not an incident ID; write it like INC-7, inc-7 or 7"
+    )
+    # And the prompt keeps reading.
+    out = io.StringIO()
+    stdin = io.StringIO("/incident show INC-" + "9" * 5000 + "\n/incident list\n")
+    await asyncio.wait_for(read_commands(dispatcher, stdin, out), 5)
+    assert "No open incidents." in out.getvalue()

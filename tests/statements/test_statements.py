@@ -19,12 +19,12 @@ from bot.incidents.store import IncidentStore
 from bot.metrics import Metrics
 from bot.statements.models import StatementState
 from bot.statements.service import StatementError, StatementService
-from bot.statements.templates import StatementTemplates
+from bot.statements.templates import StatementTemplates, shipped_templates
 from bot.store.keyvalue import KeyValue
 from handlers.console.adapter import ConsoleAdapter
 from tests.support.builders import Clock, make_config
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "statements"
+TEMPLATES = shipped_templates()
 ROLES = {
     "responders": ["U0ENG1", "U0ENG2"],
     "comms": ["U0COMMS1", "U0COMMS2"],

@@ -464,7 +464,11 @@ class CountingKeyValue:
     def __init__(self, inner: KeyValue) -> None:
         self._inner = inner
         self.name = inner.name
+        self.where = inner.where
         self.calls: list[str] = []
+
+    def atomic(self) -> Any:
+        return self._inner.atomic()
 
     def __getattr__(self, attr: str) -> Any:
         method = getattr(self._inner, attr)

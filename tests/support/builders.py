@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from bot.config import Config, parse_config
 from bot.monitoring.checks.result import CheckResult, ConditionResult
+from bot.statements.templates import shipped_templates
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "statements"
+TEMPLATES = shipped_templates()
 
 COMPONENTS = [
     {"id": "web", "name": {"en": "online account services", "it": "servizi online del conto"}},

@@ -400,6 +400,13 @@ def parse_condition(text: str) -> Condition:
         raise ConditionSyntaxError("the condition is empty; write one like [STATUS] == 200")
     position, op = _find_operator(text)
     left_text, right_text = text[:position].strip(), text[position + len(op) :].strip()
+    near_miss = text[position : position + len(op) + 1]
+    # `===`, `!==`, `<==`, `<>`: near misses that would otherwise compare with "= 200" and
+    # never match. (A value may still start with < or >, as HTML does: `[BODY] == <h1>…`.)
+    if right_text.startswith("=") or (op == "<" and right_text.startswith(">")):
+        raise ConditionSyntaxError(
+            f"{near_miss.strip()!r} is not an operator; use one of {', '.join(_OPERATORS)}"
+        )
     if not left_text:
         raise ConditionSyntaxError(f"nothing on the left of {op}; write it like [STATUS] {op} 200")
     if not right_text:
