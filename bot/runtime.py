@@ -101,7 +101,7 @@ class Runtime:
         self.incidents.listeners.append(self.statements.on_incident_change)
         self.cadence.hooks.append(self.statements.tick)
         self.lease = LeaderLease(self.kv, ttl=lease_ttl)
-        self.web_app: web.Application = create_web_app(self.kv, self.metrics)
+        self.web_app: web.Application = create_web_app(self.kv, self.metrics, self.outbox.depth)
         add_status_page_routes(
             self.web_app,
             StatusPage(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -28,7 +29,9 @@ async def _no_tracebacks(request: web.Request, handler: Handler) -> web.StreamRe
         return web.json_response({"error": "internal error"}, status=500)
 
 
-def create_web_app(kv: KeyValue, metrics: Metrics) -> web.Application:
+def create_web_app(
+    kv: KeyValue, metrics: Metrics, outbox_depth: Callable[[], Awaitable[int]] | None = None
+) -> web.Application:
     app = web.Application(middlewares=[_no_tracebacks])
 
     async def healthz(_: web.Request) -> web.Response:
@@ -40,6 +43,11 @@ def create_web_app(kv: KeyValue, metrics: Metrics) -> web.Application:
         return web.json_response({"status": "store unavailable", "store": kv.name}, status=503)
 
     async def metrics_route(_: web.Request) -> web.Response:
+        if outbox_depth is not None:
+            # Read at each scrape: right on every replica and straight after a restart, not
+            # only where and when the outbox last looked.
+            with contextlib.suppress(Exception):
+                metrics.outbox_depth.set(await outbox_depth())
         response = web.Response(body=metrics.render())
         response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
         return response

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from bot.chat.message import Message
@@ -142,3 +144,27 @@ async def test_the_worker_outlives_a_store_outage(slack: MockSlack) -> None:
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
         await unreachable.close()
+
+
+async def test_metrics_show_posts_queued_before_a_restart(memory_kv: KeyValue) -> None:
+    """A replica that is not (yet) the leader still reports what waits in the outbox."""
+    from bot.runtime import Runtime
+    from bot.settings import Settings
+    from handlers.console.adapter import ConsoleAdapter
+    from tests.support.builders import make_config
+
+    await Outbox(memory_kv, {}, Metrics()).enqueue(
+        Delivery(lane="a", platform="console", channel="alerts", message=Message(text="queued"))
+    )
+    await memory_kv.set("leader", "another-replica", px=60_000)
+    settings = Settings(_env_file=None, host="127.0.0.1", port=0)  # type: ignore[call-arg]
+    runtime = Runtime(
+        settings, make_config(), adapters={"console": ConsoleAdapter(io.StringIO())}, kv=memory_kv
+    )
+    await runtime.start()
+    try:
+        async with httpx.AsyncClient() as http:
+            scraped = (await http.get(f"http://127.0.0.1:{runtime.port}/metrics")).text
+        assert "statusbot_outbox_depth 1.0" in scraped
+    finally:
+        await runtime.stop()

@@ -67,6 +67,12 @@ def mention(user_id: str) -> str:
     return f"{_MENTION_OPEN}{user_id}{_MENTION_CLOSE}"
 
 
+# Control characters (but tab and newline) and invisible format characters: nothing a person
+# means to type, and nothing that should reach a page, a feed or a channel.
+_UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
 def clean_user_text(text: str) -> str:
-    """Strip our mention markers (and NULs) from text people typed, so they cannot forge one."""
-    return text.replace(_MENTION_OPEN, "").replace(_MENTION_CLOSE, "").replace("\x00", "")
+    """Text people typed, made safe to show: no mention markers of ours (nobody can forge one),
+    no control or invisible characters (a title of only a zero-width space is empty)."""
+    return _UNWANTED.sub("", text.replace(_MENTION_OPEN, "").replace(_MENTION_CLOSE, ""))

@@ -44,10 +44,15 @@ class Cadence:
         self.hooks: list[Callable[[datetime, list[Incident]], Awaitable[None]]] = []
 
     def tick_interval(self) -> timedelta:
-        """Often enough for the shortest configured interval, at most every 30 s."""
+        """Often enough for the shortest configured interval (reminders, summaries, statement
+        deadlines), at most every 30 s."""
         settings = self._config.incidents
         shortest = min(
-            [*settings.update_reminder.values(), settings.summary_interval],
+            [
+                *settings.update_reminder.values(),
+                *settings.statement_deadline.values(),
+                settings.summary_interval,
+            ],
             default=timedelta(seconds=30),
         )
         return max(timedelta(seconds=1), min(timedelta(seconds=30), shortest / 4))

@@ -74,7 +74,8 @@ class SlackAdapter:
             break
         else:
             raise DeliveryError(f"every channel name like {name} is taken", permanent=True)
-        await self._call("conversations.setTopic", channel=channel, topic=topic[:250])
+        topic = escape_mrkdwn(topic)[:250]  # people's titles: no pings, links or markup
+        await self._call("conversations.setTopic", channel=channel, topic=topic)
         if members:
             await self._call("conversations.invite", channel=channel, users=",".join(members))
         return channel

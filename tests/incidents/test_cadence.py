@@ -120,3 +120,6 @@ def test_the_tick_follows_the_shortest_interval(kv: KeyValue) -> None:
     fast = make_config(incidents={"update_reminder": {"sev3": "2s"}, "summary_interval": "4s"})
     cadence = Cadence(fast, kv, desk.incidents, desk.incidents._poster, clock)
     assert cadence.tick_interval().total_seconds() == 1
+    deadline = make_config(incidents={"statement_deadline": {"sev1": "40s"}})
+    cadence = Cadence(deadline, kv, desk.incidents, desk.incidents._poster, clock)
+    assert cadence.tick_interval().total_seconds() == 10, "a deadline is nagged on time too"

@@ -176,3 +176,20 @@ async def test_one_incident_per_outage_whoever_declares_it(desk: Desk) -> None:
         )
     assert await desk.incidents.for_outage("web-20261201T1130") == first
     assert [i.number for i in await desk.incidents.open_incidents()] == [1]
+
+
+async def test_a_channel_topic_cannot_ping_or_link(kv: KeyValue, slack: MockSlack) -> None:
+    desk = build(kv, slack, make_config(channels=CHANNELS, incidents={"create_channel": True}))
+    await desk.incidents.open(title="<!channel> see <http://evil|here> @here", reporter="U2")
+    await desk.deliver()
+    topic = next(c for c in slack.calls if c.method == "conversations.setTopic").args["topic"]
+    assert "<!channel>" not in topic and "<http" not in topic
+    assert "@\u2060here" in topic
+
+
+async def test_a_title_of_invisible_characters_is_no_title(desk: Desk) -> None:
+    for title in ("\u200b", "\u200b\u200c\ufeff", "\x1b\x07\x00 "):
+        with pytest.raises(IncidentError, match="the incident needs a title"):
+            await desk.incidents.open(title=title, reporter="U1")
+    incident = await desk.incidents.open(title="Login\x1b[31m fails\x00", reporter="U1")
+    assert incident.title == "Login[31m fails"

@@ -254,3 +254,13 @@ async def test_simultaneous_decisions_each_hear_what_happened(desk: Desk) -> Non
     assert [type(r).__name__ for r in results] == ["Statement", "StatementError", "StatementError"]
     assert [str(r) for r in results[1:]] == ["this statement is already published"] * 2
     assert [s.id for s in await desk.statements.published()] == [draft.id]
+
+
+async def test_control_characters_never_reach_a_published_statement(desk: Desk) -> None:
+    await desk.incidents.open(title="x", reporter="U0ENG1", components=["web"])
+    draft = await desk.statements.store.pending("incident:1")
+    assert draft is not None
+    edited = await desk.statements.edit(
+        draft.id, "U0COMMS1", {"en": "We are\x1b[2J on it\x00\u202e.\x07\n\nMore\u200b soon."}
+    )
+    assert edited.texts["en"] == "We are[2J on it.\n\nMore soon."
