@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -252,3 +253,18 @@ async def test_history_gives_uptime_and_p95(bot: Bot) -> None:
     assert await history.p95_latency_ms(["web-home"], timedelta(days=7), bot.clock.now) == 150
     failures = await history.recent_failures(["web-home"])
     assert [f.reason for f in failures] == ["HTTP 503", "HTTP 503"]
+
+
+async def test_simultaneous_acknowledgements_each_count_once(bot: Bot) -> None:
+    await bot.fail("web-home", 3)
+    alerter = bot.monitor._alerter
+    await asyncio.gather(
+        alerter.acknowledge("web", "U0ENG1"),
+        alerter.acknowledge("web", "U0ENG1"),
+        alerter.acknowledge("web", "U0ENG2"),
+    )
+    await bot.outbox.drain()
+    replies = [t for t in bot.slack.texts() if t.startswith("Acknowledged by")]
+    assert sorted(replies) == ["Acknowledged by <@U0ENG1>", "Acknowledged by <@U0ENG2>"]
+    outage = await alerter.open_outage("web")
+    assert outage is not None and sorted(outage.acknowledged_by) == ["U0ENG1", "U0ENG2"]

@@ -83,7 +83,14 @@ class Alerter:
 
     async def open_outage(self, component_id: str) -> Outage | None:
         raw = await self._kv.hget(_OUTAGES, component_id)
-        return Outage.model_validate_json(raw) if raw else None
+        if not raw:
+            return None
+        outage = Outage.model_validate_json(raw)
+        acks = await self._kv.zrangebyscore(_acks_key(outage), float("-inf"), float("inf"))
+        outage.acknowledged_by = list(
+            dict.fromkeys([*outage.acknowledged_by, *(u for u, _ in acks)])
+        )
+        return outage
 
     async def reconcile(
         self,
@@ -116,12 +123,16 @@ class Alerter:
             await self._recover(outage, now, flapping)
 
     async def acknowledge(self, component_id: str, user: str) -> Outage | None:
-        """Record who is on it and show it on the alert; acknowledging twice changes nothing."""
+        """Record who is on it and show it on the alert; acknowledging twice changes nothing.
+
+        Who acknowledged is kept in a set in the store, added to in one step: clicks at the same
+        moment, on any replica, each count once and none is lost."""
         outage = await self.open_outage(component_id)
-        if outage is None or user in outage.acknowledged_by:
+        if outage is None:
+            return None
+        if not await self._kv.zadd(_acks_key(outage), {user: self._clock().timestamp()}, nx=True):
             return outage
-        outage.acknowledged_by.append(user)
-        await self._save(outage)
+        outage = await self.open_outage(component_id) or outage
         if outage.posted:
             states = await self._check_states.of_component(self._config, component_id)
             lane = _lane(outage)
@@ -252,6 +263,7 @@ class Alerter:
 
     async def _recover(self, outage: Outage, now: datetime, flapping: Flapping | None) -> None:
         await self._kv.hdel(_OUTAGES, outage.component)
+        await self._kv.delete(_acks_key(outage))
         if flapping is None:
             self._attention.discard(outage.component)
         else:
@@ -435,6 +447,10 @@ def _failing_reasons(states: dict[str, CheckState]) -> dict[str, str]:
 
 def _lane(outage: Outage) -> str:
     return f"outage:{outage.component}"
+
+
+def _acks_key(outage: Outage) -> str:
+    return f"outage:{outage.id}:acks"
 
 
 def _silence_key(component_id: str) -> str:
