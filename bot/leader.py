@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from bot.store import UNAVAILABLE
 from bot.store.keyvalue import KeyValue
 
 log = logging.getLogger(__name__)
@@ -31,11 +32,17 @@ class LeaderLease:
             if self.is_leader:
                 held = await self._kv.set_if_equal(
                     _KEY, self.identity, self.identity, px=self._ttl_ms
-                )
+                ) or await self._kv.set(_KEY, self.identity, nx=True, px=self._ttl_ms)
+                # (The lease ran out while the store was away and nobody took it: still ours.)
             else:
                 held = await self._kv.set(_KEY, self.identity, nx=True, px=self._ttl_ms)
+        except UNAVAILABLE as exc:
+            # Nobody can take the lease while the store is away: the leader keeps probing (its
+            # results wait in memory) and steps down only if the store, back, says otherwise.
+            log.warning("cannot reach the store to renew the leader lease (%s)", exc)
+            held = self.is_leader
         except Exception:
-            log.exception("could not reach the store to renew the leader lease")
+            log.exception("could not renew the leader lease")
             held = False
         self.is_leader = held
         return held

@@ -163,6 +163,7 @@ class Runtime:
         # What the last leader left in the store (open outages, flapping) is this one's now:
         # read it at election, not at start, or a takeover would miss a recovery.
         await self.alerter.load()
+        self.monitor.forget_states()
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self.monitor.schedule(self._scheduler, first_run_within=self._first_run_within)
         self.cadence.schedule(self._scheduler)

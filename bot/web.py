@@ -10,6 +10,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.metrics import Metrics
+from bot.store import STORE_UNAVAILABLE_TEXT, UNAVAILABLE
 from bot.store.keyvalue import KeyValue
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,9 @@ async def _no_tracebacks(request: web.Request, handler: Handler) -> web.StreamRe
         return await handler(request)
     except web.HTTPException:
         raise
+    except UNAVAILABLE as exc:
+        log.warning("the store is unavailable (%s) for %s %s", exc, request.method, request.path)
+        return web.json_response({"error": STORE_UNAVAILABLE_TEXT}, status=503)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return web.json_response({"error": "internal error"}, status=500)

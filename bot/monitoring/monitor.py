@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,8 @@ from bot.monitoring.checks.probe import ProbeContext, run_check
 from bot.monitoring.checks.result import CheckResult
 from bot.monitoring.health import health_of, in_maintenance
 from bot.monitoring.records import Records
+from bot.monitoring.state import CheckState
+from bot.store import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,8 @@ class Monitor:
         self._slots = asyncio.Semaphore(config.monitor.max_concurrency)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._running: set[asyncio.Task[Any]] = set()
+        self._states: dict[str, CheckState] = {}
+        self._store_warned = float("-inf")
 
     def schedule(
         self, scheduler: AsyncIOScheduler, *, first_run_within: timedelta | None = None
@@ -106,26 +111,59 @@ class Monitor:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def record(self, check: Check, result: CheckResult) -> None:
+        """Fold a result into its check's state and act on the component's health.
+
+        The state lives in memory on the leader and is written through to the store, so an
+        outage of the store loses nothing: probing goes on, failures are counted from the first
+        failing probe, and the alerts and recoveries are posted once the store answers again."""
         outcome = "success" if result.success else "failure"
         self._metrics.checks_run.labels(check.id, outcome).inc()
         if not result.success:
             self._metrics.check_failures.labels(check.id).inc()
         self._metrics.check_latency.labels(check.component).observe(result.latency_ms / 1000)
-        await self.records.history.record(check.component, result)
         component = check.component
         async with self._locks[component]:
-            state = await self.records.states.get(check.id)
+            state = await self._state(check.id)
             changed = state.observe(result, check.failure_threshold, check.success_threshold)
-            await self.records.states.put(check.id, state)
-            if not (changed or not state.healthy or self._alerter.needs_attention(component)):
-                return
-            states = await self.records.states.of_component(self.config, component)
-            health = health_of(self.config, component, states)
-            await self.records.health.put(component, health)
-            self._metrics.component_status.labels(component).set(health.rank)
-            await self._alerter.reconcile(
-                component,
-                health,
-                states,
-                maintenance=in_maintenance(self.config, component, self._clock()),
+            try:
+                await self.records.history.record(component, result)
+                await self.records.states.put(check.id, state)
+                if not (changed or not state.healthy or self._alerter.needs_attention(component)):
+                    return
+                states = {c.id: await self._state(c.id) for c in self.config.checks_of(component)}
+                health = health_of(self.config, component, states)
+                await self.records.health.put(component, health)
+                self._metrics.component_status.labels(component).set(health.rank)
+                await self._alerter.reconcile(
+                    component,
+                    health,
+                    states,
+                    maintenance=in_maintenance(self.config, component, self._clock()),
+                )
+            except UNAVAILABLE as exc:
+                self._store_down(exc)
+
+    def forget_states(self) -> None:
+        """Read check states from the store again (a new leader: another one may have moved
+        them on)."""
+        self._states.clear()
+
+    async def _state(self, check_id: str) -> CheckState:
+        state = self._states.get(check_id)
+        if state is None:
+            try:
+                state = await self.records.states.get(check_id)
+            except UNAVAILABLE:
+                state = CheckState()
+            self._states[check_id] = state
+        return state
+
+    def _store_down(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._store_warned >= 60:
+            self._store_warned = now
+            log.warning(
+                "the store is unavailable (%s): probing goes on, results are kept in memory "
+                "and acted on when it answers",
+                exc,
             )

@@ -24,6 +24,7 @@ from bot.monitoring.alerts import SILENCE_FOR, Alerter, declare_title
 from bot.statements.models import Statement, StatementState
 from bot.statements.service import StatementError, StatementService
 from bot.status_report import StatusReport
+from bot.store import STORE_UNAVAILABLE_TEXT, UNAVAILABLE
 from bot.vocabulary import incident_id, severity_for_status
 from handlers.commands import actions, grammar
 from handlers.commands.actions import Action, StaleButton
@@ -122,22 +123,31 @@ class Dispatcher:
             command = _parse(invocation, context)
         except CommandError as exc:
             return _refuse(str(exc))
+        except UNAVAILABLE:
+            return _refuse(STORE_UNAVAILABLE_TEXT)
         if invocation.delivery_id:
             return await self.run_once(invocation.caller, command, invocation.delivery_id)
         return await self.run(invocation.caller, command)
 
-    async def press(self, caller: Caller, action_id: str, value: str) -> Reply:
-        """A button the bot rendered (alerts, statement drafts)."""
+    async def press(
+        self, caller: Caller, action_id: str, value: str, *, delivery_id: str | None = None
+    ) -> Reply | None:
+        """A button the bot rendered (alerts, statement drafts); None for a repeated delivery."""
         try:
             command = actions.from_button(action_id, value)
         except StaleButton as exc:
             return _refuse(str(exc))
+        if delivery_id:
+            return await self.run_once(caller, command, delivery_id)
         return await self.run(caller, command)
 
     async def run_once(self, caller: Caller, command: Command, delivery_id: str) -> Reply | None:
         """`run`, unless this delivery was handled already (None: a platform's retry)."""
-        if not await self.claim(f"{caller.platform}:{delivery_id}"):
-            return None
+        try:
+            if not await self.claim(f"{caller.platform}:{delivery_id}"):
+                return None
+        except UNAVAILABLE:
+            return _refuse(STORE_UNAVAILABLE_TEXT)
         return await self.run(caller, command)
 
     async def run(self, caller: Caller, command: Command) -> Reply:
@@ -150,6 +160,9 @@ class Dispatcher:
         except (IncidentError, StatementError) as exc:
             usage = grammar.usage_of(command)
             return _refuse(f"{exc}\nUsage: {usage}" if usage else str(exc), str(exc))
+        except UNAVAILABLE as exc:
+            log.warning("the store is unavailable (%s): %r not carried out", exc, command)
+            return _refuse(STORE_UNAVAILABLE_TEXT)
         except Exception:
             log.exception("command failed: %r", command)
             return _refuse("Sorry, that failed on our side and was logged; please try again.")

@@ -228,8 +228,13 @@ def _register_buttons(app: AsyncApp, services: SlackServices, later: AfterAck) -
             return
         caller = Caller("slack", user, channel=text(body, "channel", "id") or None)
         reply = await services.dispatcher.press(
-            caller, action_id, text(body, "actions", 0, "value")
+            caller,
+            action_id,
+            text(body, "actions", 0, "value"),
+            delivery_id=text(body, "trigger_id") or None,
         )
+        if reply is None:
+            return  # Slack's retry of a click already handled
         if reply.form is not None:
             await _open_form(client, text(body, "trigger_id"), services.config, reply.form)
         elif not reply.quiet:

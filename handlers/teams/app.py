@@ -212,9 +212,9 @@ class TeamsInput:
             except FormError as exc:
                 return Reply(Message(text=str(exc)), problem=str(exc))
             return await self._dispatcher.run_once(caller, command, activity_id)
-        if not await self._dispatcher.claim(f"teams:{activity_id}"):
-            return None
-        return await self._dispatcher.press(caller, action, str(value.get("value", "")))
+        return await self._dispatcher.press(
+            caller, action, str(value.get("value", "")), delivery_id=activity_id
+        )
 
     async def _answer(self, conversation: str, reply: Reply, activity_id: str) -> None:
         """In the conversation (and thread) the activity came from, as a reply to it."""
