@@ -168,3 +168,53 @@ async def test_metrics_show_posts_queued_before_a_restart(memory_kv: KeyValue) -
         assert "statusbot_outbox_depth 1.0" in scraped
     finally:
         await runtime.stop()
+
+
+async def test_a_post_whose_answer_was_lost_is_not_posted_again(
+    kv: KeyValue, slack: MockSlack
+) -> None:
+    """Slack carried out chat.postMessage but its answer came after the client gave up: the
+    retry finds the post by the delivery ID in its metadata instead of posting a copy."""
+    clock = EpochClock()
+    adapter = SlackAdapter.create("xoxb-test", slack.url, None, timeout=0.3)
+    outbox = Outbox(kv, {"slack": adapter}, Metrics(), clock=clock)
+    slack.slow_next("chat.postMessage", 1.0)
+    await outbox.enqueue(post("a", "root", ref="outage:1"))
+    await outbox.enqueue(
+        Delivery(
+            lane="a",
+            platform="slack",
+            channel="C1",
+            message=Message(text="reply"),
+            op="reply",
+            thread_ref="outage:1",
+        )
+    )
+    await outbox.drain()
+    assert len(slack.posts()) == 1, "Slack has it, though nobody heard so"
+    clock.now += 5
+    await outbox.drain()
+    assert slack.texts() == ["root", "reply"]
+    root_ts = slack.posts()[0].result["ts"]
+    assert await outbox.message_id("outage:1", "slack", "C1") == root_ts
+    assert slack.posts()[1].args["thread_ts"] == root_ts
+    assert slack.posts()[0].args["metadata"]["event_type"] == "statusbot_delivery"
+
+    # A reply whose answer is lost twice is still in the thread once.
+    slack.slow_next("chat.postMessage", 1.0, times=2)
+    await outbox.enqueue(
+        Delivery(
+            lane="a",
+            platform="slack",
+            channel="C1",
+            message=Message(text="again"),
+            op="reply",
+            thread_ref="outage:1",
+        )
+    )
+    for _ in range(3):
+        await outbox.drain()
+        clock.now += 60
+    assert slack.texts().count("again") == 1
+    assert await outbox.depth() == 0
+    await adapter.aclose()

@@ -31,11 +31,20 @@ class DeliveryError(Exception):
     are set aside, since retrying cannot fix them.
     """
 
-    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        uncertain: bool = False,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        # The request went out but no answer came back: the platform may have the post.
+        self.uncertain = uncertain
 
 
 class ChatAdapter(Protocol):
@@ -53,8 +62,20 @@ class ChatAdapter(Protocol):
         `teams`); None: every kind, the kind's name being the channel (the console)."""
         ...
 
-    async def post(self, channel: str, message: Message, thread: str | None = None) -> str:
-        """Post a message (in a thread when `thread` is given); return the new message's ID."""
+    async def post(
+        self,
+        channel: str,
+        message: Message,
+        thread: str | None = None,
+        *,
+        key: str | None = None,
+        recheck: bool = False,
+    ) -> str:
+        """Post a message (in a thread when `thread` is given); return the new message's ID.
+
+        `key` names this delivery for good; `recheck` says an earlier attempt may have arrived
+        (it timed out after sending): a platform that can find a post by its key returns the
+        one it has instead of posting it twice."""
         ...
 
     async def update(self, channel: str, message_id: str, message: Message) -> None:

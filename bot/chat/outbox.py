@@ -56,6 +56,7 @@ class Delivery(BaseModel):
     attempts: int = 0
     created_at: float = Field(default_factory=time.time)
     last_error: str | None = None
+    uncertain: bool = False  # an attempt timed out after sending: look before posting again
 
 
 class Outbox:
@@ -188,7 +189,8 @@ class Outbox:
             if not can.edits:
                 if delivery.if_no_edits == "skip":
                     return
-                await adapter.post(channel, await self._following(message, delivery.ref))
+                following = await self._following(message, delivery.ref)
+                await adapter.post(channel, following, key=delivery.id, recheck=delivery.uncertain)
                 return
             message_id = await self.message_id(delivery.ref, adapter.platform, channel)
             if message_id is not None:
@@ -201,7 +203,9 @@ class Outbox:
                 thread = await self.message_id(delivery.thread_ref, adapter.platform, channel)
             else:
                 message = await self._following(message, delivery.thread_ref)
-        message_id = await adapter.post(channel, message, thread=thread)
+        message_id = await adapter.post(
+            channel, message, thread=thread, key=delivery.id, recheck=delivery.uncertain
+        )
         if delivery.ref and delivery.op != "reply":
             where = f"{adapter.platform}:{channel}"
             await self._kv.hset(_ref_key(delivery.ref), {where: message_id, _ABOUT: message.text})
@@ -226,7 +230,13 @@ class Outbox:
         attempts = delivery.attempts + 1
         backoff = min(_MAX_BACKOFF, 2.0 ** (attempts - 1)) * random.uniform(0.8, 1.2)
         delay = max(backoff, error.retry_after or 0.0)
-        updated = delivery.model_copy(update={"attempts": attempts, "last_error": error.reason})
+        updated = delivery.model_copy(
+            update={
+                "attempts": attempts,
+                "last_error": error.reason,
+                "uncertain": delivery.uncertain or error.uncertain,
+            }
+        )
         await self._kv.lset(_lane_key(delivery.lane), 0, updated.model_dump_json())
         await self._kv.zadd(_LANES, {delivery.lane: self._clock() + delay})
         self._metrics.outbox_retries.labels(delivery.platform).inc()

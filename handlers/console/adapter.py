@@ -23,7 +23,15 @@ class ConsoleAdapter:
         self._ids = itertools.count(1)
         self.posts: list[tuple[str, Message, str | None]] = []
 
-    async def post(self, channel: str, message: Message, thread: str | None = None) -> str:
+    async def post(
+        self,
+        channel: str,
+        message: Message,
+        thread: str | None = None,
+        *,
+        key: str | None = None,
+        recheck: bool = False,
+    ) -> str:
         message_id = str(next(self._ids))
         self.posts.append((channel, message, thread))
         where = f"#{channel}" + (f" ↳ {thread}" if thread else "")

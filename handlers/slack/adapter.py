@@ -13,6 +13,10 @@ from bot.chat.adapter import Capabilities, DeliveryError
 from bot.chat.message import Message
 from handlers.slack.blocks import escape_mrkdwn, render_blocks
 
+# Every post carries its delivery ID in message metadata, so one whose answer was lost can be
+# found again instead of being posted twice.
+_DELIVERY_EVENT = "statusbot_delivery"
+
 # Slack errors worth retrying; anything else (channel_not_found, invalid_auth...) will not heal.
 _TRANSIENT_ERRORS = {
     "ratelimited",
@@ -33,17 +37,42 @@ class SlackAdapter:
         self.client = client
 
     @classmethod
-    def create(cls, token: str, base_url: str, ssl_context: ssl.SSLContext | None) -> SlackAdapter:
+    def create(
+        cls,
+        token: str,
+        base_url: str,
+        ssl_context: ssl.SSLContext | None,
+        *,
+        timeout: float = 10,
+    ) -> SlackAdapter:
         if not base_url.endswith("/"):
             base_url += "/"
         # The outbox owns retries (ordered, persistent), so the SDK's own retry handlers are off.
         client = AsyncWebClient(
-            token=token, base_url=base_url, ssl=ssl_context, retry_handlers=[], timeout=10
+            token=token,
+            base_url=base_url,
+            ssl=ssl_context,
+            retry_handlers=[],
+            timeout=timeout,  # type: ignore[arg-type]  # typed int; aiohttp takes float seconds
         )
         return cls(client)
 
-    async def post(self, channel: str, message: Message, thread: str | None = None) -> str:
+    async def post(
+        self,
+        channel: str,
+        message: Message,
+        thread: str | None = None,
+        *,
+        key: str | None = None,
+        recheck: bool = False,
+    ) -> str:
+        if key and recheck:
+            landed = await self._find(channel, key, thread)
+            if landed is not None:
+                return landed  # the timed-out attempt did arrive: not again
         kwargs: dict[str, Any] = {}
+        if key:
+            kwargs["metadata"] = {"event_type": _DELIVERY_EVENT, "event_payload": {"id": key}}
         if thread:
             kwargs["thread_ts"] = thread
             if message.broadcast:
@@ -60,6 +89,29 @@ class SlackAdapter:
             **kwargs,
         )
         return str(response["ts"])
+
+    async def _find(self, channel: str, key: str, thread: str | None) -> str | None:
+        """The message this bot posted under a delivery key, among the channel's (or the
+        thread's) latest, if it is there."""
+        if thread:
+            found = await self._call(
+                "conversations.replies",
+                channel=channel,
+                ts=thread,
+                include_all_metadata=True,
+                limit=200,
+            )
+        else:
+            found = await self._call(
+                "conversations.history", channel=channel, include_all_metadata=True, limit=100
+            )
+        for posted in found.get("messages") or []:
+            metadata = posted.get("metadata") or {}
+            if metadata.get("event_type") == _DELIVERY_EVENT and (
+                (metadata.get("event_payload") or {}).get("id") == key
+            ):
+                return str(posted["ts"])
+        return None
 
     async def create_incident_channel(self, name: str, topic: str, members: list[str]) -> str:
         for attempt in range(5):
@@ -126,7 +178,12 @@ class SlackAdapter:
             return await self.client.api_call(method, json=kwargs)
         except SlackApiError as exc:
             raise _delivery_error(exc) from exc
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ServerDisconnectedError) as exc:
+            # Sent, but no answer: Slack may well have it (it is looked for before a retry).
+            raise DeliveryError(
+                f"{method}: no answer ({type(exc).__name__})", uncertain=True
+            ) from exc
+        except (aiohttp.ClientError, OSError) as exc:
             raise DeliveryError(f"{method}: {type(exc).__name__}: {exc}") from exc
 
 

@@ -56,7 +56,15 @@ class TeamsBotAdapter:
         client = Client(ClientOptions(token=token), _http=self._http)
         self._api = ApiClient("https://smba.trafficmanager.net/teams", client)
 
-    async def post(self, channel: str, message: Message, thread: str | None = None) -> str:
+    async def post(
+        self,
+        channel: str,
+        message: Message,
+        thread: str | None = None,
+        *,
+        key: str | None = None,
+        recheck: bool = False,
+    ) -> str:
         conversation = f"{channel};messageid={thread}" if thread else channel
         return await self.send(conversation, message)
 

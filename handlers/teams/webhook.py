@@ -28,7 +28,15 @@ class TeamsWebhookAdapter:
         self._http = httpx.AsyncClient(verify=ssl_context, timeout=_TIMEOUT)
         self._links = {"Status page": public_url.rstrip("/") + "/"}
 
-    async def post(self, channel: str, message: Message, thread: str | None = None) -> str:
+    async def post(
+        self,
+        channel: str,
+        message: Message,
+        thread: str | None = None,
+        *,
+        key: str | None = None,
+        recheck: bool = False,
+    ) -> str:
         payload = {
             "type": "message",
             "summary": message.text,

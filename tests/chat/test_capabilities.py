@@ -29,7 +29,15 @@ class PostsOnly:
         self.posts: list[tuple[str, Message, str | None]] = []
         self._ids = itertools.count(1)
 
-    async def post(self, channel: str, message: Message, thread: str | None = None) -> str:
+    async def post(
+        self,
+        channel: str,
+        message: Message,
+        thread: str | None = None,
+        *,
+        key: str | None = None,
+        recheck: bool = False,
+    ) -> str:
         self.posts.append((channel, message, thread))
         return str(next(self._ids))
 

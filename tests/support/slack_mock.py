@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ class MockSlack:
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     _ts: Any = field(default_factory=lambda: itertools.count(1))
+    _slow: dict[str, list[float]] = field(default_factory=dict)
 
     async def start(self) -> MockSlack:
         app = web.Application()
@@ -64,6 +66,10 @@ class MockSlack:
             _Failure(status, error, retry_after) for _ in range(times)
         )
 
+    def slow_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """The next calls are carried out, but answered only after `seconds` (a lost answer)."""
+        self._slow.setdefault(method, []).extend([seconds] * times)
+
     def clear_failures(self) -> None:
         """Slack is healthy again: forget the failures still queued by `fail_next`."""
         self._failures.clear()
@@ -91,6 +97,21 @@ class MockSlack:
     def calls_of(self, method: str) -> list[Call]:
         """Successful calls of one Web API method, in order."""
         return [c for c in self.calls if c.method == method and not c.args.get("_failed")]
+
+    def _messages(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """What Slack has in a channel (or a thread), newest first, with metadata if asked."""
+        channel, thread = args.get("channel"), args.get("ts")
+        found = []
+        for call in self.posts(channel):
+            if thread is None and call.args.get("thread_ts"):
+                continue
+            if thread is not None and thread not in (call.args.get("thread_ts"), call.result["ts"]):
+                continue
+            message: dict[str, Any] = {"ts": call.result["ts"], "text": call.args.get("text")}
+            if args.get("include_all_metadata") and call.args.get("metadata"):
+                message["metadata"] = call.args["metadata"]
+            found.append(message)
+        return list(reversed(found))
 
     def response_url(self, token: str) -> str:
         """A `response_url` served by this mock (Slack gives one per command and action)."""
@@ -128,6 +149,9 @@ class MockSlack:
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers
             )
         call.result = self._answer(method, args)
+        slow = self._slow.get(method)
+        if slow:
+            await asyncio.sleep(slow.pop(0))
         return web.json_response(call.result)
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -160,6 +184,8 @@ class MockSlack:
         if method == "conversations.create":
             channel = f"CINC{next(self._ts)}"
             return {"ok": True, "channel": {"id": channel, "name": args.get("name")}}
+        if method in ("conversations.history", "conversations.replies"):
+            return {"ok": True, "messages": self._messages(args)}
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}
         return {"ok": True}
