@@ -41,6 +41,7 @@ class MockSlack:
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/respond/{token}", self._respond)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -112,6 +113,36 @@ class MockSlack:
                 message["metadata"] = call.args["metadata"]
             found.append(message)
         return list(reversed(found))
+
+    # Socket Mode: the app's WebSocket connections, and what it sent back on them.
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    acks: list[dict[str, Any]] = field(default_factory=list)
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Slack's side of Socket Mode: `hello`, then envelopes the test sends; acks recorded."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        async for frame in socket:
+            if frame.type == web.WSMsgType.TEXT:
+                self.acks.append(json.loads(frame.data))
+        return socket
+
+    async def envelope(
+        self, kind: str, payload: dict[str, Any], envelope_id: str, *, retry: int = 0
+    ) -> None:
+        """Send an envelope on the newest connection."""
+        await self.sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind == "slash_commands",
+                "retry_attempt": retry,
+                "retry_reason": "timeout" if retry else "",
+            }
+        )
 
     def response_url(self, token: str) -> str:
         """A `response_url` served by this mock (Slack gives one per command and action)."""
@@ -186,6 +217,8 @@ class MockSlack:
             return {"ok": True, "channel": {"id": channel, "name": args.get("name")}}
         if method in ("conversations.history", "conversations.replies"):
             return {"ok": True, "messages": self._messages(args)}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://{self.url.split('//')[1].split('/')[0]}/socket"}
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}
         return {"ok": True}
