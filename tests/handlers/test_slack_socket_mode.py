@@ -51,9 +51,7 @@ class SocketBot:
             "trigger_id": f"trigger-{envelope_id}",
             "response_url": self.slack.response_url(envelope_id),
         }
-        await self.slack.envelope(
-            "slash_commands", payload, envelope_id if not retry else f"{envelope_id}", retry=retry
-        )
+        await self.slack.envelope("slash_commands", payload, envelope_id, retry=retry)
         return await self.ack_of(envelope_id)
 
 
