@@ -27,6 +27,7 @@ from bot.config import Config
 from bot.incidents.service import IncidentService
 from bot.metrics import Metrics
 from bot.status_report import StatusReport
+from bot.store import UNAVAILABLE
 from handlers.commands import actions, grammar
 from handlers.commands.dispatcher import (
     Caller,
@@ -310,11 +311,16 @@ def _register_home(app: AsyncApp, services: SlackServices, later: AfterAck) -> N
     async def publish_home(
         event: dict[str, Any], client: AsyncWebClient, body: dict[str, Any]
     ) -> None:
-        if not await services.dispatcher.claim(f"slack:{body.get('event_id')}"):
+        user = text(event, "user")
+        try:
+            if not user or not await services.dispatcher.claim(f"slack:{body.get('event_id')}"):
+                return
+            overview = await services.report.overview()
+            incidents = await services.incidents.open_incidents()
+        except UNAVAILABLE as exc:
+            log.warning("App Home not published: the store is unavailable (%s)", exc)
             return
-        overview = await services.report.overview()
-        incidents = await services.incidents.open_incidents()
-        await client.views_publish(user_id=event["user"], view=home_view(overview, incidents))
+        await client.views_publish(user_id=user, view=home_view(overview, incidents))
 
 
 async def _open_form(

@@ -13,6 +13,7 @@ keys, and a body that is not an activity gets 400, never 500.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -25,9 +26,11 @@ import jwt
 from aiohttp import web
 from microsoft_teams.apps.http.adapter import HttpRequest, HttpResponse
 
+from bot.chat.adapter import DeliveryError
 from bot.chat.message import Message
 from bot.config import Config
 from bot.settings import Settings
+from bot.store import UNAVAILABLE
 from handlers.commands.dispatcher import Caller, Dispatcher, Invocation, Reply
 from handlers.teams.connector import TeamsBotAdapter
 from handlers.teams.forms import FORM_ACTION, FormError, read_form, render_form
@@ -169,9 +172,10 @@ class TeamsInput:
 
     async def _on_message(self, ctx: ActivityContext[MessageActivity]) -> None:
         activity = ctx.activity
+        conversation = activity.conversation.id
         try:
-            await self._bot.service_url.remember(activity.service_url or "")
-            conversation = activity.conversation.id
+            with contextlib.suppress(*UNAVAILABLE):  # remembered next time, then
+                await self._bot.service_url.remember(activity.service_url or "")
             channel, _, thread = conversation.partition(";messageid=")
             user = activity.from_.aad_object_id or activity.from_.id
             caller = Caller("teams", user, channel=channel, thread=thread or None)
@@ -182,6 +186,8 @@ class TeamsInput:
                 reply = await self._typed(caller, activity.text or "", activity.id)
             if reply is not None:
                 await self._answer(conversation, reply, activity.id)
+        except DeliveryError as exc:
+            log.warning("could not answer Teams activity %s: %s", activity.id, exc.reason)
         except Exception:
             # Teams would retry a 500 and the command would run again: log it, answer 200.
             log.exception("Teams activity %s could not be handled", activity.id)

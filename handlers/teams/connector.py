@@ -6,6 +6,7 @@ restarted or another replica posts to the same one. Until the first activity, TE
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 from typing import Any
 
@@ -17,6 +18,7 @@ from microsoft_teams.common import Client, ClientOptions
 
 from bot.chat.adapter import Capabilities, DeliveryError
 from bot.chat.message import Message
+from bot.store import UNAVAILABLE
 from bot.store.keyvalue import KeyValue
 from handlers.teams.cards import CARD_CONTENT_TYPE, render_card
 from handlers.teams.token import BotToken
@@ -34,7 +36,8 @@ class ServiceUrl:
 
     async def get(self) -> str:
         if self._known is None:
-            self._known = await self._kv.get(_SERVICE_URL)
+            with contextlib.suppress(*UNAVAILABLE):  # the configured one, while the store is away
+                self._known = await self._kv.get(_SERVICE_URL)
         return self._known or self._default
 
     async def remember(self, url: str) -> None:
