@@ -1,4 +1,5 @@
-"""The embedded `KeyValue` backend: Redis semantics in process memory, for running without Redis.
+"""Redis semantics in process memory: the embedded SQLite store's working copy (sqlite_kv.py
+adds the disk), and a store for tests and benchmarks.
 
 No method awaits anything, and asyncio runs one coroutine at a time, so every method runs to
 completion before another starts: each is atomic by construction, as a Redis command or Lua script
