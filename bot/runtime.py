@@ -35,7 +35,7 @@ from bot.settings import Settings
 from bot.statements.service import StatementService
 from bot.statements.templates import StatementTemplates, shipped_templates
 from bot.status_report import StatusReport
-from bot.statuspage import StatusPage, add_status_page_routes
+from bot.statuspage import PublicFiles, StatusPage, add_status_page_routes
 from bot.store import open_keyvalue
 from bot.store.keyvalue import KeyValue
 from bot.web import create_web_app
@@ -102,17 +102,21 @@ class Runtime:
         self.cadence.hooks.append(self.statements.tick)
         self.lease = LeaderLease(self.kv, ttl=lease_ttl)
         self.web_app: web.Application = create_web_app(self.kv, self.metrics, self.outbox.depth)
-        add_status_page_routes(
-            self.web_app,
-            StatusPage(
-                config,
-                settings.public_url,
-                self.records,
-                self.incident_store,
-                self.statements,
-                clock,
-            ),
+        # Customers' times are to the minute: replicas rendering the same state render the same
+        # bytes (and ETags) whatever second they render at.
+        page = StatusPage(
+            config,
+            settings.public_url,
+            self.records,
+            self.incident_store,
+            self.statements,
+            lambda: clock().replace(second=0, microsecond=0),
         )
+        self.public = PublicFiles(page, settings.static_dir)
+        add_status_page_routes(self.web_app, self.public)
+        self.incidents.listeners.append(self.public.changed_async)
+        self.statements.published_listeners.append(self.public.changed_async)
+        self.monitor.health_listeners.append(self.public.changed)
         # Started with the process on every replica (chat listeners: Socket Mode, the console).
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._first_run_within = first_run_within
@@ -158,6 +162,7 @@ class Runtime:
             log.info("listening on http://%s:%s", self.settings.host, self.port)
         self._tasks.append(asyncio.create_task(self.lease.run(self._lead, self._step_down)))
         self._tasks.extend(asyncio.create_task(job()) for job in self.background)
+        self._tasks.append(asyncio.create_task(self.public.keep_fresh()))
 
     async def _lead(self) -> None:
         # What the last leader left in the store (open outages, flapping) is this one's now:

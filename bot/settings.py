@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     port: int = Field(3000, validation_alias="PORT")
     alertmanager_token: SecretStr | None = Field(None, validation_alias="ALERTMANAGER_TOKEN")
     public_url: str = Field("http://localhost:3000", validation_alias="STATUSBOT_PUBLIC_URL")
+    static_dir: Path | None = Field(None, validation_alias="STATUSBOT_STATIC_DIR")
 
     # Outgoing HTTPS trusts these CA bundles when set (corporate CAs, tests).
     ssl_cert_file: Path | None = Field(

@@ -54,6 +54,8 @@ class Monitor:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._running: set[asyncio.Task[Any]] = set()
         self._states: dict[str, CheckState] = {}
+        # Told whenever a component's health is worked out anew (the public page renders again).
+        self.health_listeners: list[Callable[[], None]] = []
         self._store_warned = float("-inf")
 
     def schedule(
@@ -134,6 +136,8 @@ class Monitor:
                 health = health_of(self.config, component, states)
                 await self.records.health.put(component, health)
                 self._metrics.component_status.labels(component).set(health.rank)
+                for listener in self.health_listeners:
+                    listener()
                 await self._alerter.reconcile(
                     component,
                     health,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.access import Act, Policy
@@ -61,6 +61,8 @@ class StatementService:
         self._poster = poster
         self._access = access
         self._clock = clock
+        # Told of every publication (the public page renders again at once).
+        self.published_listeners: list[Callable[[Statement], Awaitable[None]]] = []
 
     # -- drafting ------------------------------------------------------------------------------
 
@@ -184,6 +186,8 @@ class StatementService:
         return statement
 
     async def _publish(self, statement: Statement) -> None:
+        for listener in self.published_listeners:
+            await listener(statement)
         language = self.config.languages[0]
         message = render_published(statement, language)
         if statement.incident is not None:

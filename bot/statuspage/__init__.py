@@ -2,5 +2,6 @@
 
 from bot.statuspage.public import StatusPage
 from bot.statuspage.routes import add_status_page_routes
+from bot.statuspage.snapshot import PublicFiles
 
-__all__ = ["StatusPage", "add_status_page_routes"]
+__all__ = ["PublicFiles", "StatusPage", "add_status_page_routes"]

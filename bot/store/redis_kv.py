@@ -9,7 +9,10 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from contextvars import ContextVar
 
 import redis.asyncio
+import redis.exceptions
 from redis.asyncio.client import Pipeline
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.typing import EncodableT
 
@@ -78,6 +81,10 @@ class RedisKeyValue:
             decode_responses=True,
             socket_timeout=_SOCKET_TIMEOUT_S,
             socket_connect_timeout=_SOCKET_TIMEOUT_S,
+            # After Redis restarts, pooled connections are dead: one quick retry on a fresh
+            # connection (a command on a closed socket never ran; timeouts are not retried).
+            retry=Retry(NoBackoff(), 1),
+            retry_on_error=[redis.exceptions.ConnectionError],
         )
         return cls(client, prefix)
 

@@ -96,7 +96,7 @@ class Site:
 
 
 @contextlib.asynccontextmanager
-async def serve(kv: KeyValue) -> AsyncIterator[Site]:
+async def serve(kv: KeyValue, **settings: Any) -> AsyncIterator[Site]:
     # Two days ahead, on the hour: inside the seven days in which a notice gets drafted.
     start = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
     config = make_config(
@@ -110,8 +110,12 @@ async def serve(kv: KeyValue) -> AsyncIterator[Site]:
             }
         ],
     )
-    settings = Settings(slack_bot_token=None, host="127.0.0.1", port=0, public_url=PUBLIC_URL)
-    runtime = Runtime(settings, config, kv=kv, adapters={"console": ConsoleAdapter(io.StringIO())})
+    environment = Settings(
+        slack_bot_token=None, host="127.0.0.1", port=0, public_url=PUBLIC_URL, **settings
+    )
+    runtime = Runtime(
+        environment, config, kv=kv, adapters={"console": ConsoleAdapter(io.StringIO())}
+    )
     server = TestServer(runtime.web_app, host="127.0.0.1", port=0)
     await server.start_server()
     http = aiohttp.ClientSession()

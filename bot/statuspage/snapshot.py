@@ -1,0 +1,191 @@
+"""The public files — the page in each language, summary.json, the feed — rendered once per
+change and served from memory, so a crowd costs neither the store nor a render per request.
+
+They are rendered again when something customers see may have changed (a publication, an
+incident or component change: `changed()`), and at least every few seconds for what time
+alone moves ("as of", maintenance starting). Unchanged bytes keep their ETag and
+Last-Modified, so replicas rendering the same state serve the same ETags, and a CDN or browser
+revalidating gets 304. While the store cannot be read the last good copy stays; with
+STATUSBOT_STATIC_DIR the same files are written there, atomically, on every change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import brotli
+
+from bot.statuspage.feed import CONTENT_TYPE as ATOM_TYPE
+from bot.statuspage.feed import render_feed
+from bot.statuspage.page import PageRenderer
+from bot.statuspage.public import StatusPage
+from bot.statuspage.summary import render_summary
+from bot.store import UNAVAILABLE
+
+log = logging.getLogger(__name__)
+
+PAGE, SUMMARY, FEED = "/", "/api/v2/summary.json", "/feed.atom"
+ROUTES = (PAGE, SUMMARY, FEED)
+_CONTENT_TYPES = {
+    PAGE: "text/html; charset=utf-8",
+    SUMMARY: "application/json; charset=utf-8",
+    FEED: f"{ATOM_TYPE}; charset=utf-8",
+}
+REFRESH_S = 5.0  # the longest a page stays unrendered when nothing announced a change
+
+
+@dataclass(frozen=True)
+class PublicFile:
+    """One rendered file, with its compressed forms and validators."""
+
+    body: bytes
+    gzipped: bytes
+    brotli: bytes
+    etag: str  # strong, from the bytes: identical on every replica for the same state
+    last_modified: datetime
+    content_type: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def http_date(self) -> str:
+        return format_datetime(self.last_modified, usegmt=True)
+
+
+def _file(
+    body: bytes, content_type: str, headers: dict[str, str], previous: PublicFile | None
+) -> PublicFile:
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    etag = f'"{digest}"'
+    if previous is not None and previous.etag == etag:
+        return previous
+    return PublicFile(
+        body=body,
+        gzipped=gzip.compress(body, compresslevel=9, mtime=0),
+        brotli=brotli.compress(body),
+        etag=etag,
+        last_modified=datetime.now(UTC).replace(microsecond=0),
+        content_type=content_type,
+        headers=tuple(headers.items()),
+    )
+
+
+class PublicFiles:
+    def __init__(self, page: StatusPage, static_dir: Path | None = None) -> None:
+        self.page = page
+        self.renderer = PageRenderer(page.config.timezone, list(page.config.languages))
+        self._static_dir = static_dir
+        self._files: dict[tuple[str, str], PublicFile] = {}
+        self._rendered_at = float("-inf")
+        self._dirty = True
+        self._lock = asyncio.Lock()
+
+    def changed(self) -> None:
+        """Something customers may see has changed: render before the next answer."""
+        self._dirty = True
+
+    async def changed_async(self, *_: Any) -> None:
+        """`changed`, as a listener of the domain's events."""
+        self.changed()
+
+    async def get(self, route: str, language: str) -> PublicFile | None:
+        """The current file; rendered first when it may be out of date, unless another request
+        is already rendering it (then the last copy is served: stale while revalidating)."""
+        stale = self._dirty or time.monotonic() - self._rendered_at >= REFRESH_S
+        known = self._files.get((route, language))
+        if stale and (known is None or not self._lock.locked()):
+            await self.refresh()
+        return self._files.get((route, language))
+
+    async def refresh(self) -> None:
+        """Render every file; keep the last good copies if the store cannot be read."""
+        async with self._lock:
+            self._dirty = False
+            try:
+                fresh = await self._render_all()
+            except UNAVAILABLE as exc:
+                self._dirty = True
+                log.warning(
+                    "the public page keeps its last copy: the store is unavailable (%s)", exc
+                )
+                return
+            self._rendered_at = time.monotonic()
+            changed = [key for key, file in fresh.items() if self._files.get(key) is not file]
+            self._files = fresh
+            if changed and self._static_dir is not None:
+                await asyncio.to_thread(self._export, changed)
+
+    async def keep_fresh(self) -> None:
+        """Render when due even without requests (the static export, a warm first answer)."""
+        task = asyncio.current_task()
+        while True:
+            try:
+                if self._dirty or time.monotonic() - self._rendered_at >= REFRESH_S:
+                    await self.refresh()
+            except Exception:
+                log.exception("the public files could not be rendered")
+            if task is not None and task.cancelling():
+                # A client library may turn the cancellation into an error of its own.
+                raise asyncio.CancelledError
+            await asyncio.sleep(1.0)
+
+    async def _render_all(self) -> dict[tuple[str, str], PublicFile]:
+        page, renderer = self.page, self.renderer
+        files: dict[tuple[str, str], PublicFile] = {}
+        for language in page.config.languages:
+            status = await page.status(language)
+            common = {"Content-Language": language}
+            html = renderer.render(status).encode()
+            csp = {**common, "Content-Security-Policy": renderer.content_security_policy}
+            files[(PAGE, language)] = self._made(PAGE, language, html, csp)
+            brief = await page.status(language, history=False, past=False)
+            summary = render_summary(brief, page.public_url, page.config.timezone)
+            body = json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode()
+            cors = {**common, "Access-Control-Allow-Origin": "*"}
+            files[(SUMMARY, language)] = self._made(SUMMARY, language, body, cors)
+            entries = await page.feed(language)
+            atom = render_feed(entries, language, page.public_url, page.now())
+            files[(FEED, language)] = self._made(FEED, language, atom, common)
+        return files
+
+    def _made(self, route: str, language: str, body: bytes, headers: dict[str, str]) -> PublicFile:
+        return _file(body, _CONTENT_TYPES[route], headers, self._files.get((route, language)))
+
+    def _export(self, changed: list[tuple[str, str]]) -> None:
+        assert self._static_dir is not None
+        default = self.page.config.languages[0]
+        for route, language in changed:
+            body = self._files[(route, language)].body
+            name = {PAGE: "index.html", SUMMARY: "api/v2/summary.json", FEED: "feed.atom"}[route]
+            _write_atomically(self._static_dir / language / name, body)
+            if language == default:
+                _write_atomically(self._static_dir / name, body)
+
+
+def _write_atomically(path: Path, body: bytes) -> None:
+    """A reader sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(body)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
