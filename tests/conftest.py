@@ -11,6 +11,7 @@ import pytest
 import redis.asyncio
 
 from bot.store import KeyValue, MemoryKeyValue, RedisKeyValue, SqliteKeyValue
+from tests.support.service import Service
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -69,3 +70,11 @@ def kv(request: pytest.FixtureRequest) -> KeyValue:
     """The same store interface on each backend, so one test proves both behave alike."""
     store: KeyValue = request.getfixturevalue(f"{request.param}_kv")
     return store
+
+
+@pytest.fixture
+async def service() -> AsyncIterator[Service]:
+    """A health endpoint the test breaks (`service.status = 503`) and repairs."""
+    svc = await Service().start()
+    yield svc
+    await svc.stop()

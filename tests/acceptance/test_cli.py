@@ -5,23 +5,14 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-from tests.acceptance.test_run import Service, write_config
+from tests.acceptance.test_run import write_config
 from tests.support.builders import TEMPLATES
 from tests.support.process import bot_environment
+from tests.support.service import Service
 
 DEPLOY_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "statusbot.yaml"
-
-
-@pytest.fixture
-async def service() -> AsyncIterator[Service]:
-    svc = await Service().start()
-    yield svc
-    await svc.stop()
 
 
 async def statusbot(*args: str, cwd: Path, timeout: float = 60, **env: str) -> tuple[int, str, str]:

@@ -7,8 +7,9 @@ import signal
 import sys
 from pathlib import Path
 
-from tests.acceptance.test_run import Service, write_config
+from tests.acceptance.test_run import write_config
 from tests.support.process import bot_environment
+from tests.support.service import Service
 
 
 async def _started(config: Path, cwd: Path) -> asyncio.subprocess.Process:

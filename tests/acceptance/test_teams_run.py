@@ -3,25 +3,16 @@ says: an outage reaches the Teams channel and a webhook, and `@statusbot status`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.acceptance.test_run import Service
 from tests.support.builders import TEMPLATES
 from tests.support.pki import Pki
 from tests.support.process import BotProcess, bot_environment, wait_for
+from tests.support.service import Service
 from tests.support.teams_app import ALERTS, TENANT, WAR_ROOM
 from tests.support.teams_mock import APP_ID, APP_PASSWORD, MockMicrosoft
-
-
-@pytest.fixture
-async def service() -> AsyncIterator[Service]:
-    svc = await Service().start()
-    yield svc
-    await svc.stop()
 
 
 async def test_a_teams_only_install_alerts_and_answers(tmp_path: Path, service: Service) -> None:

@@ -13,20 +13,14 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.acceptance.test_run import Service, write_config
+from tests.acceptance.test_run import write_config
 from tests.support.process import BotProcess, bot_environment, wait_for
 from tests.support.redis_server import RedisServer
+from tests.support.service import Service
 from tests.support.slack_app import SECRET, sign
 from tests.support.slack_mock import MockSlack
 
 LEASE_S = 15  # the product's leader lease
-
-
-@pytest.fixture
-async def service() -> AsyncIterator[Service]:
-    svc = await Service().start()
-    yield svc
-    await svc.stop()
 
 
 @pytest.fixture

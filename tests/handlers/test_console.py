@@ -18,9 +18,10 @@ from bot.wiring import build_dispatcher
 from handlers.commands.dispatcher import Dispatcher
 from handlers.console.adapter import ConsoleAdapter
 from handlers.console.prompt import answer, parse_line, read_commands
-from tests.acceptance.test_run import Service, write_config
+from tests.acceptance.test_run import write_config
 from tests.support.builders import make_config
 from tests.support.process import bot_environment
+from tests.support.service import Service
 
 
 @pytest.fixture
