@@ -128,8 +128,9 @@ class SqliteKeyValue(MemoryKeyValue):
     async def hincrby(
         self, key: str, increments: Mapping[str, int], ttl: int | None = None
     ) -> None:
-        await super().hincrby(key, increments, ttl)
-        await self._save(key, members=increments)
+        async with self.atomic():  # the counts and their expiry: one commit
+            await super().hincrby(key, increments, ttl)
+            await self._save(key, members=increments)
 
     async def rpush(self, key: str, *values: str) -> int:
         length = await super().rpush(key, *values)
