@@ -142,8 +142,8 @@ def _garbled(raw: bytes, content_type: str) -> str | None:
         body = raw.decode()
     except UnicodeDecodeError:
         return "the body is not UTF-8"
-    if content_type != "application/x-www-form-urlencoded":
-        return None
+    if content_type != "application/x-www-form-urlencoded" or "payload=" not in body:
+        return None  # a slash command or an event: Bolt reads those safely
     payload = parse_qs(body).get("payload")
     if payload is None:
         return None
