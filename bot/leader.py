@@ -59,10 +59,14 @@ class LeaderLease:
         on_deposed: Callable[[], Awaitable[None]],
     ) -> None:
         """Renew every third of the lease until cancelled, calling back on each change."""
+        task = asyncio.current_task()
         try:
             while True:
                 was_leader = self.is_leader
                 leader = await self.try_acquire()
+                if task is not None and task.cancelling():
+                    # The store client may turn a cancellation into an error of its own.
+                    raise asyncio.CancelledError
                 if leader and not was_leader:
                     log.info("this replica now leads: running checks and schedules")
                     await on_elected()

@@ -30,6 +30,7 @@ from bot.metrics import Metrics
 from bot.monitoring.alerts import Alerter
 from bot.monitoring.checks.probe import ProbeContext, build_ssl_context, make_http_client
 from bot.monitoring.monitor import Monitor
+from bot.monitoring.partitions import Partitions
 from bot.monitoring.records import Records
 from bot.settings import Settings
 from bot.statements.service import StatementService
@@ -101,6 +102,13 @@ class Runtime:
         self.incidents.listeners.append(self.statements.on_incident_change)
         self.cadence.hooks.append(self.statements.tick)
         self.lease = LeaderLease(self.kv, ttl=lease_ttl)
+        # With Redis, replicas share the checks (partitions of components); embedded, the one
+        # process runs them all.
+        self.partitions = (
+            Partitions(self.kv, self.lease.identity, ttl=lease_ttl)
+            if self.kv.name == "redis"
+            else None
+        )
         self.web_app: web.Application = create_web_app(self.kv, self.metrics, self.outbox.depth)
         # Customers' times are to the minute: replicas rendering the same state render the same
         # bytes (and ETags) whatever second they render at.
@@ -161,16 +169,36 @@ class Runtime:
             self.port = _bound_port(self._runner)
             log.info("listening on http://%s:%s", self.settings.host, self.port)
         self._tasks.append(asyncio.create_task(self.lease.run(self._lead, self._step_down)))
+        if self.partitions is not None:
+            self._tasks.append(asyncio.create_task(self._share_checks(self.partitions)))
         self._tasks.extend(asyncio.create_task(job()) for job in self.background)
         self._tasks.append(asyncio.create_task(self.public.keep_fresh()))
+
+    async def _share_checks(self, partitions: Partitions) -> None:
+        """Run the checks of this replica's partitions; follow them as replicas come and go."""
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        self.monitor.schedule(scheduler, owns=partitions.owns)
+        scheduler.start()
+
+        async def reassign() -> None:
+            # Outages other replicas left are this one's now: read them before acting.
+            await self.alerter.load()
+            self.monitor.reassign(partitions.owns, first_run_within=self._first_run_within)
+
+        try:
+            await partitions.run(reassign)
+        finally:
+            scheduler.shutdown(wait=False)
+            await self.monitor.stop_running()
 
     async def _lead(self) -> None:
         # What the last leader left in the store (open outages, flapping) is this one's now:
         # read it at election, not at start, or a takeover would miss a recovery.
         await self.alerter.load()
-        self.monitor.forget_states()
         self._scheduler = AsyncIOScheduler(timezone=UTC)
-        self.monitor.schedule(self._scheduler, first_run_within=self._first_run_within)
+        if self.partitions is None:
+            self.monitor.forget_states()
+            self.monitor.schedule(self._scheduler, first_run_within=self._first_run_within)
         self.cadence.schedule(self._scheduler)
         self._scheduler.start()
         self._leader_tasks.append(asyncio.create_task(self.outbox.run()))
@@ -179,7 +207,8 @@ class Runtime:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        await self.monitor.stop_running()
+        if self.partitions is None:
+            await self.monitor.stop_running()
         await _cancel(self._leader_tasks)
 
     async def stop(self) -> None:

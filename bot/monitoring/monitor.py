@@ -57,23 +57,48 @@ class Monitor:
         # Told whenever a component's health is worked out anew (the public page renders again).
         self.health_listeners: list[Callable[[], None]] = []
         self._store_warned = float("-inf")
+        self._scheduler: AsyncIOScheduler | None = None
 
     def schedule(
-        self, scheduler: AsyncIOScheduler, *, first_run_within: timedelta | None = None
+        self,
+        scheduler: AsyncIOScheduler,
+        *,
+        first_run_within: timedelta | None = None,
+        owns: Callable[[str], bool] = lambda _: True,
     ) -> None:
-        """Add one interval job per check; the first runs land at random within `first_run_within`
+        """Run the checks of the components this replica `owns` (all, by default) on
+        `scheduler`: one interval job each, the first run at random within `first_run_within`
         (default: each check's interval)."""
-        now = datetime.now(UTC)
         # A run the scheduler had to drop (still busy, or too late) is an overload signal.
         scheduler.add_listener(self._skipped, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+        self._scheduler = scheduler
+        self.reassign(owns, first_run_within=first_run_within)
+
+    def reassign(
+        self, owns: Callable[[str], bool], *, first_run_within: timedelta | None = None
+    ) -> None:
+        """Add the jobs of checks now owned, remove those of checks no longer owned."""
+        scheduler = self._scheduler
+        assert scheduler is not None, "schedule() first"
+        now = datetime.now(UTC)
         for check in self.config.checks:
+            job_id = f"check:{check.id}"
+            scheduled = scheduler.get_job(job_id) is not None
+            if not owns(check.component):
+                if scheduled:
+                    scheduler.remove_job(job_id)
+                continue
+            if scheduled:
+                continue
+            # Owned anew: its state may have moved on elsewhere; read it from the store.
+            self._states.pop(check.id, None)
             spread = min(check.interval, first_run_within or check.interval)
             start = now + timedelta(seconds=random.uniform(0, spread.total_seconds()))
             scheduler.add_job(
                 self._run_scheduled,
                 IntervalTrigger(seconds=check.interval.total_seconds(), start_date=start),
                 args=[check, start],
-                id=f"check:{check.id}",
+                id=job_id,
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=max(1, int(check.interval.total_seconds())),
