@@ -180,10 +180,17 @@ class Runtime:
         self.monitor.schedule(scheduler, owns=partitions.owns)
         scheduler.start()
 
+        first = True
+
         async def reassign() -> None:
+            nonlocal first
             # Outages other replicas left are this one's now: read them before acting.
             await self.alerter.load()
-            self.monitor.reassign(partitions.owns, first_run_within=self._first_run_within)
+            # At start the first runs spread over the interval; checks taken over from a
+            # replica that died are overdue: they run within a few seconds.
+            spread = self._first_run_within if first else partitions.tick_interval
+            first = False
+            self.monitor.reassign(partitions.owns, first_run_within=spread)
 
         try:
             await partitions.run(reassign)

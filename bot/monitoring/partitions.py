@@ -84,7 +84,7 @@ class Partitions:
                     raise asyncio.CancelledError
                 if changed:
                     await on_change()
-                await asyncio.sleep(self._ttl_s / 3)
+                await asyncio.sleep(self.tick_interval.total_seconds())
         finally:
             await self.release()
 
@@ -97,6 +97,10 @@ class Partitions:
         self.held.clear()
         with contextlib.suppress(*UNAVAILABLE):
             await self._kv.zrem(_REPLICAS, self.identity)
+
+    @property
+    def tick_interval(self) -> timedelta:
+        return timedelta(seconds=self._ttl_s / 3)
 
     @property
     def _ttl_ms(self) -> int:
