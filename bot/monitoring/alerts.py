@@ -135,18 +135,11 @@ class Alerter:
         outage = await self.open_outage(component_id) or outage
         if outage.posted:
             states = await self._check_states.of_component(self._config, component_id)
-            lane = _lane(outage)
-            await self._poster.update(
-                "alerts",
-                self.render_outage(outage, states),
-                lane=lane,
-                ref=outage.ref,
-                if_no_edits="skip",
-            )
+            await self._refresh_card(outage, states)
             await self._poster.reply(
                 "alerts",
                 Message(text=f"Acknowledged by {mention(user)}"),
-                lane=lane,
+                lane=_lane(outage),
                 thread_ref=outage.ref,
             )
         return outage
@@ -242,13 +235,7 @@ class Alerter:
         await self._save(outage)
         if not outage.posted:
             return
-        await self._poster.update(
-            "alerts",
-            self.render_outage(outage, states),
-            lane=_lane(outage),
-            ref=outage.ref,
-            if_no_edits="skip",
-        )
+        await self._refresh_card(outage, states)
         name = self._name(outage.component)
         if changed_status:
             text = f"{health.label}: {name} (was {previous_status.label.lower()})"
@@ -260,6 +247,16 @@ class Alerter:
             "alerts", Message(text=text), lane=_lane(outage), thread_ref=outage.ref
         )
         self._metrics.alerts_sent.labels("update").inc()
+
+    async def _refresh_card(self, outage: Outage, states: dict[str, CheckState]) -> None:
+        """Bring the alert up to date; where posts cannot be edited, the reply says it."""
+        await self._poster.update(
+            "alerts",
+            self.render_outage(outage, states),
+            lane=_lane(outage),
+            ref=outage.ref,
+            if_no_edits="skip",
+        )
 
     async def _recover(self, outage: Outage, now: datetime, flapping: Flapping | None) -> None:
         await self._kv.hdel(_OUTAGES, outage.component)
