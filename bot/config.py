@@ -251,6 +251,9 @@ class IncidentSettings(_Model):
     update_reminder: dict[Severity, Duration] = Field(default_factory=_default_reminders)
     statement_deadline: dict[Severity, Duration] = Field(default_factory=_default_deadlines)
     summary_interval: Duration = timedelta(minutes=30)
+    # An outage on components of an incident resolved this recently is that incident coming
+    # back: the alert names it and the new incident is linked to it (0s: never).
+    recurrence_window: Duration = timedelta(days=7)
 
 
 class Maintenance(_Model):

@@ -48,3 +48,12 @@ def format_duration(delta: timedelta) -> str:
     if minutes:
         return f"{minutes}m"
     return f"{seconds}s"
+
+
+def format_age(delta: timedelta) -> str:
+    """How long ago, in its largest unit, as people say it: `2d`, `5h`, `12m`, `30s`."""
+    total = max(0, int(delta.total_seconds()))
+    for unit, seconds in (("d", 86400), ("h", 3600), ("m", 60)):
+        if total >= seconds:
+            return f"{total // seconds}{unit}"
+    return f"{total}s"

@@ -73,11 +73,6 @@ class Runtime:
         self.adapters = dict(adapters)
         self.outbox = Outbox(self.kv, self.adapters, self.metrics)
         self.poster = Poster(config, self.outbox)
-        self.alerter = Alerter(config, self.kv, self.poster, self.metrics, clock)
-        self.http = make_http_client(ssl_context, max_connections=config.monitor.max_concurrency)
-        self.probe = ProbeContext(http=self.http, ssl_context=ssl_context)
-        self.records = Records.in_store(config, self.kv)
-        self.monitor = Monitor(config, self.records, self.probe, self.alerter, self.metrics, clock)
         self.incident_store = IncidentStore(self.kv)
         chats = list(self.adapters.values())
         self.incidents = IncidentService(
@@ -87,6 +82,13 @@ class Runtime:
             clock,
             channels=next((a for a in chats if isinstance(a, ChannelCreator)), None),
         )
+        self.alerter = Alerter(
+            config, self.kv, self.poster, self.metrics, clock, self.incidents.recurrences
+        )
+        self.http = make_http_client(ssl_context, max_connections=config.monitor.max_concurrency)
+        self.probe = ProbeContext(http=self.http, ssl_context=ssl_context)
+        self.records = Records.in_store(config, self.kv)
+        self.monitor = Monitor(config, self.records, self.probe, self.alerter, self.metrics, clock)
         self.report = StatusReport(config, self.records, self.incident_store, clock)
         self.access = Policy(config.roles, [a for a in chats if isinstance(a, GroupDirectory)])
         self.cadence = Cadence(config, self.kv, self.incidents, self.poster, clock)

@@ -17,7 +17,7 @@ from bot.chat.poster import Poster
 from bot.config import Config
 from bot.durations import format_duration
 from bot.incidents.messaging import component_names, incident_ids
-from bot.incidents.models import Incident
+from bot.incidents.models import SYSTEM_ACTOR, Incident
 from bot.incidents.service import IncidentService
 from bot.store.keyvalue import KeyValue
 
@@ -93,7 +93,7 @@ class Cadence:
             f"Post one with /incident update {incident.id} <text>"
         )
         await self._incidents.post_in_incident(incident, Message(text=text))
-        await self._incidents.record(incident.number, "statusbot", "reminder", f"reminded {who}")
+        await self._incidents.record(incident.number, SYSTEM_ACTOR, "reminder", f"reminded {who}")
 
     async def _summarise(self, open_incidents: list[Incident], now: datetime) -> None:
         if not open_incidents:

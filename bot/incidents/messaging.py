@@ -7,13 +7,13 @@ from datetime import datetime
 from bot.chat.message import Message, mention
 from bot.config import Config
 from bot.durations import format_duration
-from bot.incidents.models import Incident, TimelineEntry
+from bot.incidents.models import SYSTEM_ACTOR, Incident, TimelineEntry
 from bot.timefmt import local_time
 from bot.vocabulary import incident_id
 
 
 def actor_name(actor: str) -> str:
-    return "statusbot" if actor == "statusbot" else mention(actor)
+    return SYSTEM_ACTOR if actor == SYSTEM_ACTOR else mention(actor)
 
 
 def component_names(config: Config, ids: list[str]) -> str:

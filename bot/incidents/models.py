@@ -14,6 +14,9 @@ from bot.vocabulary import (
     severity_status,
 )
 
+# The actor of what the bot does by itself (reminders, automatic links, drafts).
+SYSTEM_ACTOR = "statusbot"
+
 
 class Incident(BaseModel):
     number: int
@@ -51,6 +54,6 @@ class Incident(BaseModel):
 
 class TimelineEntry(BaseModel):
     at: datetime
-    actor: str  # a user ID, or "statusbot"
+    actor: str  # a user ID, or SYSTEM_ACTOR
     kind: str  # opened, update, status, severity, commander, link, resolved, statement...
     text: str

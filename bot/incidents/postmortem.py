@@ -7,12 +7,12 @@ from datetime import datetime
 from bot.config import Config
 from bot.durations import format_duration
 from bot.incidents.messaging import component_names
-from bot.incidents.models import Incident, TimelineEntry
+from bot.incidents.models import SYSTEM_ACTOR, Incident, TimelineEntry
 from bot.timefmt import local_time
 
 
 def _who(actor: str) -> str:
-    return actor if actor == "statusbot" else f"@{actor}"
+    return actor if actor == SYSTEM_ACTOR else f"@{actor}"
 
 
 def render_postmortem(

@@ -18,7 +18,8 @@ from bot.chat.poster import Poster
 from bot.config import Config
 from bot.durations import format_duration
 from bot.incidents.messaging import render_card, render_entry, render_manager_line
-from bot.incidents.models import Incident, TimelineEntry
+from bot.incidents.models import SYSTEM_ACTOR, Incident, TimelineEntry
+from bot.incidents.recurrence import Recurrence, Recurrences
 from bot.incidents.store import IncidentStore
 from bot.vocabulary import DEFAULT_SEVERITY, IncidentStatus, incident_id
 
@@ -48,6 +49,7 @@ class IncidentService:
         self._channels = channels
         self._clock = clock
         self.listeners: list[Listener] = []
+        self.recurrences = Recurrences(store, config.incidents.recurrence_window)
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -87,6 +89,7 @@ class IncidentService:
             which = existing.id if existing else "An incident"
             raise IncidentError(f"{which} was already declared for this outage.")
         now = self._clock()
+        earlier = await self.recurrences.earlier(components, now)
         number = await self.store.next_number()
         incident = Incident(
             number=number,
@@ -99,6 +102,7 @@ class IncidentService:
             updated_at=now,
             last_update_at=now,
             outage=outage,
+            links=[earlier.number] if earlier else [],
         )
         await self.store.save(incident)
         if self.config.incidents.create_channel and self._channels is not None:
@@ -110,6 +114,8 @@ class IncidentService:
             text=f"declared: {title}",
         )
         await self.store.append(number, entry)
+        if earlier is not None:
+            await self._link_earlier(incident, earlier, now)
         await self._poster.post(
             "incidents",
             render_card(self.config, incident, now),
@@ -128,6 +134,40 @@ class IncidentService:
         )
         await self._notify(incident, entry)
         return incident
+
+    async def _link_earlier(self, incident: Incident, earlier: Recurrence, now: datetime) -> None:
+        """Record both ends of the automatic link to the incident this one looks like a return
+        of; the new card shows it, the earlier incident's card and timeline learn of it."""
+        await self.store.append(
+            incident.number,
+            TimelineEntry(
+                at=now,
+                actor=SYSTEM_ACTOR,
+                kind="link",
+                text=f"linked automatically: {earlier.describe(now)}",
+            ),
+        )
+        previous = await self.store.get(earlier.number)
+        if previous is None or incident.number in previous.links:
+            return
+        previous.links.append(incident.number)
+        await self.store.save(previous)
+        await self.store.append(
+            previous.number,
+            TimelineEntry(
+                at=now,
+                actor=SYSTEM_ACTOR,
+                kind="link",
+                text=f"linked to {incident.id}: the same components went down again",
+            ),
+        )
+        await self._poster.update(
+            "incidents",
+            render_card(self.config, previous, now),
+            lane=_lane(previous),
+            ref=_ref(previous),
+            if_no_edits="skip",
+        )
 
     async def _give_channel(self, incident: Incident) -> None:
         """Create `inc-<n>-<slug>`; on failure the incident lives in the incidents thread."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.incidents.models import Incident, TimelineEntry
 from bot.store.keyvalue import KeyValue
 
@@ -10,6 +12,7 @@ _OPEN = "incident:open"
 _ALL = "incident:all"
 _BY_CHANNEL = "incident:channels"
 _BY_OUTAGE = "incident:outages"
+_RESOLVED = "incident:resolved"  # number -> when it was resolved
 
 
 class IncidentStore:
@@ -29,6 +32,8 @@ class IncidentStore:
                 await self._kv.sadd(_OPEN, number)
             else:
                 await self._kv.srem(_OPEN, number)
+            if incident.resolved_at is not None:
+                await self._kv.zadd(_RESOLVED, {number: incident.resolved_at.timestamp()})
             if incident.channel:
                 await self._kv.hset(_BY_CHANNEL, {incident.channel: number})
             if incident.outage:
@@ -42,6 +47,13 @@ class IncidentStore:
         numbers = sorted(int(n) for n in await self._kv.smembers(_OPEN))
         found = [await self.get(n) for n in numbers]
         return [incident for incident in found if incident is not None]
+
+    async def resolved_between(self, start: datetime, end: datetime) -> list[Incident]:
+        """Incidents resolved from `start` to `end`, the most recently resolved first."""
+        found = await self._kv.zrangebyscore(_RESOLVED, start.timestamp(), end.timestamp())
+        numbers = [int(number) for number, _ in reversed(found)]
+        incidents = [await self.get(n) for n in numbers]
+        return [incident for incident in incidents if incident is not None]
 
     async def by_channel(self, channel: str) -> int | None:
         raw = await self._kv.hget(_BY_CHANNEL, channel)

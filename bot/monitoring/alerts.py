@@ -18,6 +18,7 @@ from bot.chat.message import Action, Message, mention
 from bot.chat.poster import Poster
 from bot.config import Config
 from bot.durations import format_duration
+from bot.incidents.recurrence import Recurrence, Recurrences
 from bot.metrics import Metrics
 from bot.monitoring.state import CheckState, CheckStates
 from bot.store.keyvalue import KeyValue
@@ -43,6 +44,7 @@ class Outage(BaseModel):
     posted: bool = True  # False while silenced or flapping: its recovery is not posted either
     acknowledged_by: list[str] = Field(default_factory=list)
     refreshed_at: datetime | None = None
+    recurrence: Recurrence | None = None  # the recently resolved incident this looks like
 
     @property
     def ref(self) -> str:
@@ -63,9 +65,11 @@ class Alerter:
         poster: Poster,
         metrics: Metrics,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        recurrences: Recurrences | None = None,
     ) -> None:
         self._config = config
         self._kv = kv
+        self._recurrences = recurrences
         self._poster = poster
         self._metrics = metrics
         self._clock = clock
@@ -189,6 +193,7 @@ class Alerter:
             failing=failing,
             posted=False,
             refreshed_at=now,
+            recurrence=await self._recurrence_of(component_id, started_at),
         )
         self._attention.add(component_id)
         flapping = await self._note_outage_start(component_id, now)
@@ -196,6 +201,11 @@ class Alerter:
         await self._save(outage)
         if flapping is None and silenced is None:
             await self._announce(outage, health, failing, states, now)
+
+    async def _recurrence_of(self, component_id: str, started_at: datetime) -> Recurrence | None:
+        if self._recurrences is None:
+            return None
+        return await self._recurrences.earlier([component_id], started_at)
 
     async def _announce(
         self,
@@ -347,12 +357,18 @@ class Alerter:
     def render_outage(self, outage: Outage, states: dict[str, CheckState]) -> Message:
         name = self._name(outage.component)
         cause = self._cause(outage.failing, states)
+        recurrence = outage.recurrence
+        if recurrence is not None:
+            cause += f"; {recurrence.describe(outage.started_at)}"
         text = f"{outage.status.label}: {name} ({cause})"
         fields: list[tuple[str, str]] = [
             ("Component", f"{name} ({outage.component})"),
             ("Status", outage.status.label),
             ("Since", self._local(outage.started_at, with_zone=True)),
         ]
+        if recurrence is not None:
+            resolved = self._local(recurrence.resolved_at, with_zone=True)
+            fields.append(("Recurrence of", f"{recurrence.id}, resolved {resolved}"))
         for check_id in outage.failing:
             state = states.get(check_id)
             last = state.last_failure if state else None

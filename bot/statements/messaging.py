@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.chat.message import Action, Message, mention
+from bot.incidents.models import SYSTEM_ACTOR
 from bot.statements.models import Statement, StatementState
 
 APPROVE_ACTION = "statement_approve"
@@ -59,4 +60,4 @@ def render_published(statement: Statement, language: str) -> Message:
 def _who(user: str | None) -> str:
     if user is None:
         return "nobody"
-    return "statusbot" if user == "statusbot" else mention(user)
+    return SYSTEM_ACTOR if user == SYSTEM_ACTOR else mention(user)

@@ -18,7 +18,7 @@ from bot.chat.message import Message, clean_user_text
 from bot.chat.poster import Poster
 from bot.config import Config, Maintenance
 from bot.durations import format_duration
-from bot.incidents.models import Incident, TimelineEntry
+from bot.incidents.models import SYSTEM_ACTOR, Incident, TimelineEntry
 from bot.incidents.service import IncidentService
 from bot.statements.context import (
     StatementContext,
@@ -112,7 +112,7 @@ class StatementService:
             status="maintenance",
             name=names,
             texts=texts,
-            drafted_by="statusbot",
+            drafted_by=SYSTEM_ACTOR,
             drafted_at=self._clock(),
         )
         await self._submit(subject, statement)
@@ -231,7 +231,7 @@ class StatementService:
                 f"{incident.id} ({incident.sev}): customers have had no word for {waited}; {todo}"
             )
             await self._poster.post("comms", Message(text=text), lane=f"incident:{incident.number}")
-            await self._incidents.record(incident.number, "statusbot", "statement-nag", text)
+            await self._incidents.record(incident.number, SYSTEM_ACTOR, "statement-nag", text)
 
     async def draft_due_maintenance(self, now: datetime) -> None:
         for window in self.config.maintenance:
