@@ -12,7 +12,6 @@ from bot.durations import format_age
 from bot.monitoring.alerts import DECLARE_ACTION
 from bot.store.keyvalue import KeyValue
 from tests.support.builders import Clock
-from tests.support.slack_mock import Call
 from tests.support.slack_app import (
     ALERTS,
     COMMS_CHANNEL,
@@ -27,6 +26,7 @@ from tests.support.slack_app import (
     slack_config,
     values_of,
 )
+from tests.support.slack_mock import Call
 
 
 @pytest.fixture
