@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import dns.message
+import dns.rcode
 import pytest
 
 from bot.config import Config, ConfigError, DnsCheck, parse_config
+from bot.monitoring.checks.dns import _ask
 from bot.monitoring.checks.probe import ProbeContext, run_check
 from bot.monitoring.checks.result import CheckResult
-from tests.support.dns_server import DnsServer
+from tests.support.dns_server import DnsServer, Mode
 
 ZONE = {
     ("www.example.test", "A"): ["127.0.0.1"],
@@ -259,6 +263,41 @@ async def test_dns_nameserver_given_by_name(
     result = await run_check(check, probe_context)
 
     assert result.success, result.reason
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "rcode"),
+    [
+        ("refuse", "answer", "NOERROR"),
+        ("servfail", "answer", "NOERROR"),
+        ("silent", "answer", "NOERROR"),  # after its share of the time
+        ("refuse", "refuse", "REFUSED"),  # the last server's answer stands
+    ],
+)
+async def test_dns_servers_are_asked_in_turn(first: Mode, second: Mode, rcode: str) -> None:
+    # As with several nameservers in resolv.conf, or a nameserver name with several addresses.
+    servers = [await DnsServer(dict(ZONE), mode=mode).start() for mode in (first, second)]
+    query = dns.message.make_query("www.example.test", "A")
+    try:
+        response = await _ask(query, [(s.host, s.port) for s in servers], time.monotonic() + 0.6)
+    finally:
+        for server in servers:
+            await server.stop()
+
+    assert dns.rcode.to_text(response.rcode()) == rcode
+    assert [len(server.queries) for server in servers] == [1, 1]
+
+
+async def test_dns_server_not_listening_hands_the_query_to_the_next(closed_port: int) -> None:
+    server = await DnsServer(dict(ZONE)).start()
+    query = dns.message.make_query("www.example.test", "A")
+    try:
+        servers = [("127.0.0.1", closed_port), (server.host, server.port)]
+        response = await _ask(query, servers, time.monotonic() + 5)
+    finally:
+        await server.stop()
+
+    assert response.answer[0].to_text() == "www.example.test. 300 IN A 127.0.0.1"
 
 
 async def test_dns_over_ipv6(probe_context: ProbeContext) -> None:

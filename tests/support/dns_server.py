@@ -45,24 +45,30 @@ class DnsServer:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     async def start(self) -> DnsServer:
-        loop = asyncio.get_running_loop()
-        # UDP and TCP on one port: take a free UDP port, then the same number for TCP (retrying
-        # in the rare case another process holds it for TCP).
-        for _ in range(20):
-            udp, _ = await loop.create_datagram_endpoint(
-                lambda: _Udp(self), local_addr=(self.host, 0)
-            )
-            port = udp.get_extra_info("sockname")[1]
+        """Listen on `port`, or on a free port (the same number for UDP and TCP) when it is 0."""
+        # A free UDP port, then the same number for TCP: retried in the rare case that another
+        # process holds it for TCP.
+        for _ in range(1 if self.port else 20):
             try:
-                self._tcp = await asyncio.start_server(self._serve_tcp, self.host, port)
+                return await self._listen(self.port)
             except OSError as error:
-                udp.close()
-                if error.errno != errno.EADDRINUSE:
+                if self.port or error.errno != errno.EADDRINUSE:
                     raise
-                continue
-            self._udp, self.port = udp, port
-            return self
         raise RuntimeError("no port free for both UDP and TCP")
+
+    async def _listen(self, port: int) -> DnsServer:
+        udp, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+            lambda: _Udp(self), local_addr=(self.host, port)
+        )
+        try:
+            self._tcp = await asyncio.start_server(
+                self._serve_tcp, self.host, udp.get_extra_info("sockname")[1]
+            )
+        except OSError:
+            udp.close()
+            raise
+        self._udp, self.port = udp, udp.get_extra_info("sockname")[1]
+        return self
 
     async def stop(self) -> None:
         if self._udp is not None:

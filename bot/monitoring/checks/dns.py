@@ -27,7 +27,7 @@ from dns.rdtypes.mxbase import MXBase
 from dns.rdtypes.nsbase import NSBase
 from dns.rdtypes.txtbase import TXTBase
 
-from bot.config import DnsCheck, split_nameserver
+from bot.config import DnsCheck
 from bot.monitoring.checks.errors import describe_error, short_duration
 from bot.monitoring.checks.result import Observation
 
@@ -87,7 +87,8 @@ def describe_dns_error(error: BaseException, check: DnsCheck) -> str:
         return f"no DNS server at {where} (connection refused)"
     if isinstance(error, dns.exception.FormError | dns.query.BadResponse):
         return f"malformed DNS response from {where}"
-    host = split_nameserver(check.nameserver)[0] if check.nameserver else where
+    configured = check.nameserver_address
+    host = configured[0] if configured else where
     return describe_error(error, host=host, timeout=check.timeout)
 
 
@@ -113,9 +114,10 @@ def _query_name(check: DnsCheck) -> dns.name.Name:
 
 
 async def _servers(check: DnsCheck) -> list[Server]:
-    if check.nameserver is None:
+    configured = check.nameserver_address
+    if configured is None:
         return _system_servers()
-    host, port = split_nameserver(check.nameserver)
+    host, port = configured
     if dns.inet.is_address(host):
         return [(host, port)]
     # A nameserver given by name is looked up on every run, so a renumbered server is followed.
