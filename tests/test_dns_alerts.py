@@ -1,8 +1,10 @@
-"""A dns check end to end: real probes of a loopback DNS server → monitor → alerter → Slack mock,
-the `/status <component>` report and `statusbot check`."""
+"""dns checks end to end: real probes of a loopback DNS server to alerts, /status and the CLI."""
 
 from __future__ import annotations
 
+import asyncio
+import io
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,12 +21,17 @@ from bot.monitoring.checks.probe import (
     run_check,
 )
 from bot.monitoring.checks.result import CheckResult
+from bot.runtime import Runtime
+from bot.settings import Settings
 from bot.status_report import StatusReport
+from bot.store import RedisKeyValue
 from bot.store.keyvalue import KeyValue
 from bot.timefmt import clock_time
+from handlers.console.adapter import ConsoleAdapter
 from tests.acceptance.test_cli import statusbot
 from tests.support.builders import TEMPLATES, Clock, make_config
 from tests.support.dns_server import DnsServer, Mode
+from tests.support.slack_app import eventually, stop_runtime
 from tests.support.slack_mock import MockSlack
 from tests.test_alerts import Bot, build_bot
 
@@ -186,3 +193,65 @@ async def test_dns_check_history_keeps_the_reason(
     day = timedelta(hours=24)
     uptime = await bot.monitor.records.history.uptime(["dns-web"], day, bot.clock.now)
     assert (uptime.ok, uptime.total) == (0, 2)
+
+
+async def test_replicas_share_dns_checks_and_alert_through_the_console(
+    redis_url: str, unique_prefix: str, dns_server: DnsServer
+) -> None:
+    # The whole bot twice on one Redis: partitioned schedules, real dns probes, console alerts.
+    names = [f"c{n}.example.test" for n in range(10)]
+    dns_server.zone.update({(name, "A"): ["127.0.0.1"] for name in names})
+    config = make_config(
+        languages=["en"],
+        components=[{"id": f"c{n}", "name": f"Service {n}"} for n in range(10)],
+        checks=[
+            {
+                "id": f"dns-c{n}",
+                "component": f"c{n}",
+                "type": "dns",
+                "host": name,
+                "nameserver": dns_server.address,
+                "interval": "0.5s",
+                "timeout": "1s",
+                "failure_threshold": 2,
+            }
+            for n, name in enumerate(names)
+        ],
+    )
+    settings = Settings(_env_file=None, host="127.0.0.1", port=0)  # type: ignore[call-arg]
+    consoles = [io.StringIO(), io.StringIO()]
+    runtimes = [
+        Runtime(
+            settings,
+            config,
+            kv=RedisKeyValue.from_url(redis_url, unique_prefix),
+            adapters={"console": ConsoleAdapter(console)},
+            lease_ttl=timedelta(seconds=1.5),
+            first_run_within=timedelta(seconds=0.5),
+        )
+        for console in consoles
+    ]
+    try:
+        for runtime in runtimes:
+            await runtime.start(serve_http=False)
+        await eventually(
+            lambda: {name for _, name, _ in dns_server.queries} >= set(names),
+            timeout=6,
+            what="every dns check to run",
+        )
+        dns_server.queries.clear()
+        await asyncio.sleep(1.5)
+        asked = Counter(name for _, name, _ in dns_server.queries)
+        assert set(asked) == set(names)
+        assert max(asked.values()) <= 5, f"no check runs on both replicas: {asked}"
+
+        del dns_server.zone[("c3.example.test", "A")]
+        alert = "Major outage: Service 3 (dns-c3: DNS NXDOMAIN, 2 failures since "
+        await eventually(
+            lambda: any(alert in console.getvalue() for console in consoles),
+            timeout=6,
+            what="the NXDOMAIN alert on the console",
+        )
+    finally:
+        for runtime in runtimes:
+            await stop_runtime(runtime)
