@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -19,6 +20,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -185,7 +187,122 @@ class TlsCheck(_CheckBase):
         return ("[CONNECTED] == true",)
 
 
-Check = Annotated[HttpCheck | JourneyCheck | TcpCheck | TlsCheck, Field(discriminator="type")]
+# The record types a dns check can ask for; each answer's text is described in the README.
+DNS_RECORD_TYPES = (
+    "A",
+    "AAAA",
+    "CAA",
+    "CNAME",
+    "DNSKEY",
+    "DS",
+    "HTTPS",
+    "MX",
+    "NS",
+    "PTR",
+    "SOA",
+    "SRV",
+    "SVCB",
+    "TXT",
+)
+_DNS_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_DNS_NAME = re.compile(rf"^{_DNS_LABEL}(?:\.{_DNS_LABEL})*\.?$")
+_NAMESERVER_EXAMPLES = "e.g. 10.0.0.53, 10.0.0.53:5353, [2001:db8::53]:53 or ns1.example.com"
+
+
+def _is_dns_name(text: str) -> bool:
+    return len(text.rstrip(".")) <= 253 and _DNS_NAME.match(text) is not None
+
+
+def split_nameserver(text: str) -> tuple[str, int]:
+    """`10.0.0.53:5353` → ("10.0.0.53", 5353); the port is 53 unless given; ValueError when
+    the text is neither an IP address nor a host name, with an optional port."""
+    host, port = text.strip(), "53"
+    if "://" in host:
+        raise ValueError(
+            f"{text!r} is a URL; dns checks ask over plain DNS (UDP, then TCP), so give the "
+            f"server's address, {_NAMESERVER_EXAMPLES}"
+        )
+    if host.startswith("["):  # [2001:db8::53]:53, the form that can carry a port
+        inside, bracket, rest = host[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError(f"expected [IPv6 address]:port, got {text!r}")
+        host, port = inside, rest[1:] if rest else "53"
+        _ipv6(host, text)
+    elif host.count(":") > 1:  # a bare IPv6 address cannot carry a port
+        _ipv6(host, text)
+    elif ":" in host:
+        host, _, port = host.partition(":")
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"the port in {text!r} must be a number from 1 to 65535")
+    if ":" not in host and not _is_ip(host) and not _is_dns_name(host):
+        raise ValueError(f"{text!r} is not an IP address or host name; {_NAMESERVER_EXAMPLES}")
+    return host, int(port)
+
+
+def _ipv6(host: str, text: str) -> None:
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an IPv6 address; {_NAMESERVER_EXAMPLES}") from None
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+class DnsCheck(_CheckBase):
+    type: Literal["dns"]
+    # Before host: validating host needs to know whether it is a PTR check.
+    record_type: str = "A"
+    host: str  # the name to resolve; for PTR also an IP address
+    nameserver: str | None = None  # None: the system's resolver configuration
+
+    @field_validator("record_type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        upper = value.strip().upper()
+        if upper not in DNS_RECORD_TYPES:
+            raise ValueError(
+                f"unknown record type {value!r}; expected one of {', '.join(DNS_RECORD_TYPES)}"
+            )
+        return upper
+
+    @field_validator("host")
+    @classmethod
+    def _name(cls, value: str, info: ValidationInfo) -> str:
+        if _is_ip(value):
+            if info.data.get("record_type", "PTR") != "PTR":
+                raise ValueError(
+                    f"{value!r} is an IP address; only a PTR check looks one up (record_type: PTR)"
+                )
+            return value
+        if not _is_dns_name(value):
+            raise ValueError(f"{value!r} is not a DNS name; write it like www.example.com")
+        return value
+
+    @field_validator("nameserver")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host, port = split_nameserver(value)
+        # One spelling, the one alerts show: `10.0.0.53:53`, `[2001:db8::53]:53`.
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    @property
+    def nameserver_address(self) -> tuple[str, int] | None:
+        return None if self.nameserver is None else split_nameserver(self.nameserver)
+
+    def default_conditions(self) -> tuple[str, ...]:
+        return ("[DNS_RCODE] == NOERROR",)
+
+
+AnyCheck = HttpCheck | JourneyCheck | TcpCheck | TlsCheck | DnsCheck
+Check = Annotated[AnyCheck, Field(discriminator="type")]
 
 
 _TEAMS_CHANNEL = re.compile(r"^19:[^\s;/]+@thread\.[a-z0-9]+$")
@@ -334,12 +451,12 @@ class Config(_Model):
             return component_id
         return component.display_name(language or self.languages[0])
 
-    def checks_of(self, component_id: str) -> list[HttpCheck | JourneyCheck | TcpCheck | TlsCheck]:
+    def checks_of(self, component_id: str) -> list[AnyCheck]:
         # Asked on every failing result: an index, not a scan of 10,000 checks. It is rebuilt
         # when `checks` is another list (model_copy(update=...) keeps private attributes).
         cached = self._index
         if cached is None or cached[0] is not self.checks:
-            index: dict[str, list[HttpCheck | JourneyCheck | TcpCheck | TlsCheck]] = {}
+            index: dict[str, list[AnyCheck]] = {}
             for check in self.checks:
                 index.setdefault(check.component, []).append(check)
             cached = self._index = (self.checks, index)
@@ -453,7 +570,7 @@ def format_path(path: Iterable[str | int]) -> str:
     return out
 
 
-_CHECK_TYPES = {"http", "journey", "tcp", "tls"}
+_CHECK_TYPES = {"http", "journey", "tcp", "tls", "dns"}
 
 
 def _issue_from_pydantic(file: str, error: Any) -> ConfigIssue:
@@ -469,10 +586,11 @@ def _issue_from_pydantic(file: str, error: Any) -> ConfigIssue:
         message = "required key is missing"
     elif kind == "union_tag_invalid":
         message = (
-            f"unknown check type {error['input'].get('type')!r}; expected http, tcp, tls or journey"
+            f"unknown check type {error['input'].get('type')!r}; "
+            "expected http, tcp, tls, dns or journey"
         )
     elif kind == "union_tag_not_found":
-        message = "a check needs a type: http, tcp, tls or journey"
+        message = "a check needs a type: http, tcp, tls, dns or journey"
     elif kind == "literal_error":
         message = f"got {error['input']!r}; expected {error['ctx']['expected']}"
     elif message.startswith("Value error, "):

@@ -40,6 +40,14 @@ DOWN = Observation(status=503, response_time=timedelta(milliseconds=2412), body=
 TCP = Observation(connected=True, response_time=timedelta(milliseconds=3), ip="127.0.0.1")
 TLS = Observation(connected=True, certificate_expiration=timedelta(hours=71, seconds=59))
 ARRAY = Observation(status=200, body='[{"id": 1, "state": "ok"}, {"id": 2, "state": "bad"}]')
+DNS = Observation(
+    connected=True,
+    response_time=timedelta(milliseconds=4),
+    dns_rcode="NOERROR",
+    answers=("10.0.0.1", "10.0.0.2"),
+    body="10.0.0.1\n10.0.0.2",
+)
+NXDOMAIN = Observation(connected=True, dns_rcode="NXDOMAIN", answers=(), body="")
 
 
 @pytest.mark.parametrize(
@@ -184,6 +192,37 @@ ARRAY = Observation(status=200, body='[{"id": 1, "state": "ok"}, {"id": 2, "stat
         ),
         ("[IP] == pat(10.*)", TLS, False, "[IP] (not observed) == pat(10.*)"),
         ("len([BODY]) > 0", TCP, False, "len([BODY]) (not observed) > 0"),
+        # [DNS_RCODE], like [CERTIFICATE_EXPIRATION], is only observed by its own kind of check
+        ("[DNS_RCODE] == NOERROR", DNS, True, "[DNS_RCODE] (NOERROR) == NOERROR"),
+        ("[DNS_RCODE] == NOERROR", NXDOMAIN, False, "[DNS_RCODE] (NXDOMAIN) == NOERROR"),
+        ("[dns_rcode] != NOERROR", NXDOMAIN, True, "[dns_rcode] (NXDOMAIN) != NOERROR"),
+        (
+            "[DNS_RCODE] == any(NOERROR, NXDOMAIN)",
+            NXDOMAIN,
+            True,
+            "[DNS_RCODE] (NXDOMAIN) == any(NOERROR, NXDOMAIN)",
+        ),
+        ("[DNS_RCODE] == NOERROR", HTTP, False, "[DNS_RCODE] (not observed) == NOERROR"),
+        ("[CONNECTED] == true", DNS, True, "[CONNECTED] (true) == true"),
+        # a dns check's [BODY]: == holds when one answer is equal, != when none is
+        ("[BODY] == 10.0.0.2", DNS, True, "[BODY] (10.0.0.1, 10.0.0.2) == 10.0.0.2"),
+        ("[BODY] == 10.0.0.3", DNS, False, "[BODY] (10.0.0.1, 10.0.0.2) == 10.0.0.3"),
+        ("[BODY] != 10.0.0.2", DNS, False, "[BODY] (10.0.0.1, 10.0.0.2) != 10.0.0.2"),
+        ("[BODY] != 10.0.0.3", DNS, True, "[BODY] (10.0.0.1, 10.0.0.2) != 10.0.0.3"),
+        ("[BODY] == pat(10.0.*)", DNS, True, "[BODY] (10.0.0.1, 10.0.0.2) == pat(10.0.*)"),
+        (
+            "[BODY] != any(10.0.0.1, 10.9.9.9)",
+            DNS,
+            False,
+            "[BODY] (10.0.0.1, 10.0.0.2) != any(10.0.0.1, 10.9.9.9)",
+        ),
+        ("10.0.0.1 == [BODY]", DNS, True, "10.0.0.1 == [BODY] (10.0.0.1, 10.0.0.2)"),
+        ("len([BODY]) == 2", DNS, True, "len([BODY]) (2) == 2"),
+        ("[BODY] == 10.0.0.1", NXDOMAIN, False, "[BODY] (no answer) == 10.0.0.1"),
+        ("[BODY] != 10.0.0.1", NXDOMAIN, True, "[BODY] (no answer) != 10.0.0.1"),
+        ("len([BODY]) == 0", NXDOMAIN, True, "len([BODY]) (0) == 0"),
+        ("has([BODY]) == false", NXDOMAIN, True, "has([BODY]) (false) == false"),
+        ("has([BODY]) == true", DNS, True, "has([BODY]) (true) == true"),
     ],
 )
 def test_condition(

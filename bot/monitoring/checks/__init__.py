@@ -1,1 +1,1 @@
-"""Health-check probes (http, tcp, tls, journey) and the Gatus condition language they share."""
+"""Health-check probes (http, tcp, tls, dns, journey) and the Gatus conditions they share."""

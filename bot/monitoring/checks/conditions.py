@@ -28,8 +28,16 @@ class ConditionSyntaxError(ValueError):
     """A condition that cannot be parsed; the message is written for the person who wrote it."""
 
 
-_PLACEHOLDERS = ("STATUS", "RESPONSE_TIME", "BODY", "CONNECTED", "CERTIFICATE_EXPIRATION", "IP")
-_GATUS_ONLY = ("DNS_RCODE", "DOMAIN_EXPIRATION", "HEADER", "CONTEXT")
+_PLACEHOLDERS = (
+    "STATUS",
+    "RESPONSE_TIME",
+    "BODY",
+    "CONNECTED",
+    "CERTIFICATE_EXPIRATION",
+    "IP",
+    "DNS_RCODE",
+)
+_GATUS_ONLY = ("DOMAIN_EXPIRATION", "HEADER", "CONTEXT")
 _FUNCTIONS = ("len", "has", "pat", "any")
 _OPERATORS = ("==", "!=", "<=", ">=", "<", ">")
 _SPACED_OPERATORS = tuple(f" {op} " for op in _OPERATORS)
@@ -58,6 +66,9 @@ class _Value:
     number: int | float | None = None  # set when the value compares numerically
     shown: str | None = None  # how the value is displayed, when not `text`
     missing: str | None = None  # why there is no value: the condition then fails
+    # Several values at once (a dns check's answers): `==` holds when one of them is equal,
+    # `!=` when none is. None for a single value.
+    alternatives: tuple[_Value, ...] | None = None
 
 
 # --- operands ---------------------------------------------------------------------------------
@@ -89,6 +100,8 @@ class _Placeholder:
 
     def raw(self, observation: Observation) -> Any:
         """The observed value as a Python object; raises _Missing when there is none."""
+        if self.name == "BODY" and not self.path and observation.answers is not None:
+            return list(observation.answers)
         value = _OBSERVED[self.name](observation)
         if value is None:
             raise _Missing("not observed")
@@ -103,6 +116,8 @@ class _Placeholder:
             return _Value("", missing=str(missing))
         if self.name == "CERTIFICATE_EXPIRATION":
             return _Value(str(value), value, shown=_format_ms(value))
+        if self.name == "BODY" and not self.path and observation.answers is not None:
+            return _answers(observation.answers)
         return _value_of(value)
 
 
@@ -122,7 +137,8 @@ class _Length:
             value = self.inner.raw(observation)
         except _Missing as missing:
             return _Value("", missing=str(missing))
-        if self.inner.name == "BODY" and not self.inner.path:
+        # A dns check's answers arrive as a list: len([BODY]) counts them.
+        if self.inner.name == "BODY" and not self.inner.path and isinstance(value, str):
             # len([BODY]) counts a JSON array's elements or an object's keys, as in Gatus.
             document = _parse_json(value)
             if isinstance(document, list | dict):
@@ -148,7 +164,7 @@ class _Has:
         except _Missing:
             return _value_of(False)
         # A path that resolves exists even when its value is empty, as in Gatus.
-        return _value_of(bool(self.inner.path) or value != "")
+        return _value_of(bool(self.inner.path) or value not in ("", []))
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +245,13 @@ class Condition:
         return ConditionResult(condition=self.text, success=success, description=description)
 
     def _holds(self, left: _Value, right: _Value) -> bool:
+        # Several values (a dns check's answers): `==` holds when one of them is equal; `!=`,
+        # its negation, when none is (not "when some answer differs", which always holds).
+        combine = all if self.operator == "!=" else any
+        if left.alternatives is not None:
+            return combine(self._holds(value, right) for value in left.alternatives)
+        if right.alternatives is not None:
+            return combine(self._holds(left, value) for value in right.alternatives)
         if isinstance(self.right, _Pattern | _AnyOf):
             return self.right.matches(left) == (self.operator == "==")
         return _COMPARISONS[self.operator](left, right)
@@ -309,6 +332,7 @@ _OBSERVED: dict[str, Callable[[Observation], Any]] = {
     "CONNECTED": lambda observation: observation.connected,
     "CERTIFICATE_EXPIRATION": _certificate_ms,
     "IP": lambda observation: observation.ip,
+    "DNS_RCODE": lambda observation: observation.dns_rcode,
 }
 
 _NOT_JSON = object()
@@ -367,6 +391,11 @@ def _value_of(value: Any) -> _Value:
     if isinstance(value, str):
         return _Value(value, _number(value))
     return _Value(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+
+def _answers(answers: tuple[str, ...]) -> _Value:
+    text = ", ".join(answers)
+    return _Value(text, shown=text or "no answer", alternatives=tuple(map(_value_of, answers)))
 
 
 def _number(text: str) -> int | float | None:

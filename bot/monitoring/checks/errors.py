@@ -14,12 +14,17 @@ from bot.durations import format_duration
 
 def describe_timeout(timeout: timedelta) -> str:
     """`timed out after 5s`, `timed out after 250ms`."""
+    return f"timed out after {short_duration(timeout)}"
+
+
+def short_duration(timeout: timedelta) -> str:
+    """A timeout as it was configured: `5s`, `250ms`, `1.5s`, `2m`."""
     seconds = timeout.total_seconds()
     if seconds < 1:
-        return f"timed out after {round(seconds * 1000)}ms"
+        return f"{round(seconds * 1000)}ms"
     if seconds < 60:
-        return f"timed out after {seconds:g}s"
-    return f"timed out after {format_duration(timeout)}"
+        return f"{seconds:g}s"
+    return format_duration(timeout)
 
 
 def describe_error(error: BaseException, *, host: str, timeout: timedelta) -> str:

@@ -17,8 +17,9 @@ from urllib.request import Request
 import certifi
 import httpx
 
-from bot.config import HttpCheck, JourneyCheck, TcpCheck, TlsCheck
+from bot.config import DnsCheck, HttpCheck, JourneyCheck, TcpCheck, TlsCheck
 from bot.monitoring.checks.conditions import evaluate_conditions, uses_body
+from bot.monitoring.checks.dns import describe_dns_error, probe_dns
 from bot.monitoring.checks.errors import describe_error
 from bot.monitoring.checks.http import USER_AGENT, send_request
 from bot.monitoring.checks.journey import run_journey
@@ -26,7 +27,7 @@ from bot.monitoring.checks.result import CheckResult, Observation
 from bot.monitoring.checks.tcp import probe_tcp
 from bot.monitoring.checks.tls import probe_tls
 
-AnyCheck = HttpCheck | JourneyCheck | TcpCheck | TlsCheck
+AnyCheck = HttpCheck | JourneyCheck | TcpCheck | TlsCheck | DnsCheck
 
 
 class HttpClients:
@@ -128,7 +129,7 @@ async def run_check(check: AnyCheck, context: ProbeContext) -> CheckResult:
             success=False,
             started_at=started_at,
             duration=timedelta(seconds=time.perf_counter() - clock),
-            error=describe_error(error, host=_host_of(check), timeout=check.timeout),
+            error=_describe(error, check),
         )
     conditions = evaluate_conditions(check.effective_conditions(), observation)
     return CheckResult(
@@ -139,16 +140,27 @@ async def run_check(check: AnyCheck, context: ProbeContext) -> CheckResult:
         conditions=conditions,
         status_code=observation.status,
         ip=observation.ip,
+        dns_rcode=observation.dns_rcode,
     )
 
 
-async def _observe(check: HttpCheck | TcpCheck | TlsCheck, context: ProbeContext) -> Observation:
+async def _observe(
+    check: HttpCheck | TcpCheck | TlsCheck | DnsCheck, context: ProbeContext
+) -> Observation:
+    if isinstance(check, DnsCheck):
+        return await probe_dns(check)
     if isinstance(check, HttpCheck):
         read_body = uses_body(check.effective_conditions())
         return await send_request(context.http.for_url(check.url), check, read_body=read_body)
     if isinstance(check, TcpCheck):
         return await probe_tcp(check.host, check.port)
     return await probe_tls(check.host, check.port, check.server_name, context.ssl_context)
+
+
+def _describe(error: BaseException, check: HttpCheck | TcpCheck | TlsCheck | DnsCheck) -> str:
+    if isinstance(check, DnsCheck):
+        return describe_dns_error(error, check)
+    return describe_error(error, host=_host_of(check), timeout=check.timeout)
 
 
 def _host_of(check: HttpCheck | TcpCheck | TlsCheck) -> str:

@@ -16,6 +16,10 @@ class Observation:
     connected: bool | None = None
     certificate_expiration: timedelta | None = None
     ip: str | None = None
+    dns_rcode: str | None = None  # "NOERROR", "NXDOMAIN", "REFUSED", …
+    # A dns check's answers, each as text ("127.0.0.1", "mail.example.com"); [BODY] compares
+    # with each of them. None for other probes, () when the server answered with no records.
+    answers: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class CheckResult:
     error: str | None = None  # "timed out after 5s", "connection refused", "certificate expired"
     step: str | None = None  # journey: the step that failed, "step 2 (dashboard)"
     ip: str | None = None
+    dns_rcode: str | None = None
 
     @property
     def failed_conditions(self) -> tuple[ConditionResult, ...]:
@@ -47,7 +52,8 @@ class CheckResult:
 
     @property
     def reason(self) -> str:
-        """Why it failed, in a few words: `HTTP 503`, `timed out after 5s`, a failed condition."""
+        """Why it failed, in a few words: `HTTP 503`, `DNS NXDOMAIN`, `timed out after 5s`, a
+        failed condition."""
         if self.success:
             return "OK"
         if self.error:
@@ -59,6 +65,8 @@ class CheckResult:
                 what = "failed"
             elif first.condition.lstrip().startswith("[STATUS]") and self.status_code is not None:
                 what = f"HTTP {self.status_code}"
+            elif first.condition.lstrip().upper().startswith("[DNS_RCODE]") and self.dns_rcode:
+                what = f"DNS {self.dns_rcode}"
             else:
                 what = first.description
         return f"{what} at {self.step}" if self.step else what
