@@ -13,18 +13,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from bot.durations import parse_duration, seconds_to_duration
+from bot.monitoring.checks import placeholders
 from bot.monitoring.checks.conditions import ConditionSyntaxError, parse_condition
+from bot.monitoring.checks.extraction import ExtractionSyntaxError, parse_extraction
+from bot.monitoring.checks.totp import secret_problem
 from bot.vocabulary import ComponentStatus
 
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
@@ -148,9 +153,33 @@ class HttpCheck(_CheckBase, _Request):
         return ("[STATUS] < 400",)
 
 
+def _valid_extracted_name(name: str) -> str:
+    if name == placeholders.TOTP:
+        raise ValueError("totp is the current one-time code; give the extracted value another name")
+    if not placeholders.NAME.match(name):
+        raise ValueError(
+            f"{name!r} cannot be used as {{name}}; use letters, digits and _, "
+            "starting with a letter, e.g. csrf"
+        )
+    return name
+
+
+def _valid_extraction(text: str) -> str:
+    try:
+        parse_extraction(text)
+    except ExtractionSyntaxError as exc:
+        raise ValueError(str(exc)) from None
+    return text
+
+
 class JourneyStep(_Request):
     name: str | None = None
     conditions: list[str] = Field(default_factory=list)
+    # Values later steps use as {name}: [BODY].path, [HEADER].Name, optionally `=~ regex`.
+    extract: dict[
+        Annotated[str, AfterValidator(_valid_extracted_name)],
+        Annotated[str, AfterValidator(_valid_extraction)],
+    ] = Field(default_factory=dict)
 
     @field_validator("conditions")
     @classmethod
@@ -164,6 +193,15 @@ class JourneyStep(_Request):
 class JourneyCheck(_CheckBase):
     type: Literal["journey"]
     steps: list[JourneyStep] = Field(min_length=1)
+    totp_secret: SecretStr | None = None  # base32; steps send the current code as {totp}
+
+    @field_validator("totp_secret")
+    @classmethod
+    def _base32(cls, value: SecretStr | None) -> SecretStr | None:
+        problem = secret_problem(value.get_secret_value()) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class TcpCheck(_CheckBase):
@@ -402,8 +440,10 @@ def parse_config(
         # document allows, the references between its parts.
         issues += [_issue_from_pydantic(file, error) for error in exc.errors()]
         issues += _cross_reference_raw(data, file, issues)
+        issues += _placeholder_issues(data, file)
         raise ConfigError(issues) from None
     issues += _cross_reference(config, file)
+    issues += _placeholder_issues(data, file)
     if issues:
         raise ConfigError(issues)
     templates = config.statements.templates
@@ -429,7 +469,8 @@ def _interpolate(
                     ConfigIssue(file, format_path(path), f"environment variable {name} is not set")
                 )
                 return ""
-            return environ[name]
+            # A password with `{word}` in it is sent as it is, not taken for a placeholder.
+            return placeholders.escape(environ[name]) if _in_step_request(path) else environ[name]
 
         return _VAR.sub(substitute, node)
     if isinstance(node, dict):
@@ -437,6 +478,15 @@ def _interpolate(
     if isinstance(node, list):
         return [_interpolate(v, environ, (*path, i), file, issues) for i, v in enumerate(node)]
     return node
+
+
+def _in_step_request(path: tuple[str | int, ...]) -> bool:
+    return (
+        len(path) >= 5
+        and path[0] == "checks"
+        and path[2] == "steps"
+        and path[4] in placeholders.REQUEST_FIELDS
+    )
 
 
 def format_path(path: Iterable[str | int]) -> str:
@@ -455,6 +505,10 @@ _CHECK_TYPES = {"http", "journey", "tcp", "tls"}
 
 def _issue_from_pydantic(file: str, error: Any) -> ConfigIssue:
     loc = list(error["loc"])
+    if (
+        loc and loc[-1] == "[key]"
+    ):  # pydantic's mark of a mapping's key: the path already ends there
+        loc.pop()
     # Discriminated unions put the tag in the path (checks.0.http.url); people never wrote it.
     if len(loc) >= 3 and loc[0] == "checks" and loc[2] in _CHECK_TYPES:
         del loc[2]
@@ -506,6 +560,19 @@ def _cross_reference_raw(
                 )
             )
     return found
+
+
+def _placeholder_issues(data: dict[str, Any], file: str) -> list[ConfigIssue]:
+    """Journey steps using a `{name}` no earlier step extracts, or `{totp}` with no secret."""
+    checks = data.get("checks")
+    if not isinstance(checks, list):
+        return []
+    return [
+        ConfigIssue(file, format_path(("checks", i, *path)), message)
+        for i, check in enumerate(checks)
+        if isinstance(check, dict) and check.get("type") == "journey"
+        for path, message in placeholders.journey_issues(check)
+    ]
 
 
 def _cross_reference(config: Config, file: str) -> Iterable[ConfigIssue]:
