@@ -1,8 +1,9 @@
 """`{name}` in a journey step's request: a value an earlier step extracted, or `{totp}`.
 
-Only `{identifier}` is a placeholder, so JSON and other braces in a body are sent as written;
-`{{name}}` sends `{name}` itself. A name no earlier step extracts is a config error, found
-here before any probe runs.
+Only `{identifier}` is a placeholder, so JSON and other braces in a body are sent as written.
+Doubled braces are the escape: `{{name}}` sends `{name}` itself, and each further pair of braces
+around a name is one pair sent (`{{{name}}}` sends `{{name}}`). A name no earlier step extracts
+is a config error, found here before any probe runs.
 """
 
 from __future__ import annotations
@@ -18,28 +19,34 @@ NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # The request fields of a step where placeholders are filled in (the YAML keys).
 REQUEST_FIELDS = ("url", "headers", "body", "form", "json")
 
-# `{{name}}` first: the doubled form is an escape, not a placeholder inside braces.
-_PLACEHOLDER = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# A name in braces: a placeholder when a single brace opens or closes it, else an escape.
+_BRACED = re.compile(r"(\{+)([A-Za-z_][A-Za-z0-9_]*)(\}+)")
 
 Path = tuple[str | int, ...]
 
 
+def _is_placeholder(match: re.Match[str]) -> bool:
+    return len(match[1]) == 1 or len(match[3]) == 1
+
+
 def names_in(text: str) -> list[str]:
     """The placeholder names in `text`, in order, each once."""
-    return list(dict.fromkeys(match[2] for match in _PLACEHOLDER.finditer(text) if match[2]))
+    return list(dict.fromkeys(m[2] for m in _BRACED.finditer(text) if _is_placeholder(m)))
 
 
 def fill(text: str, values: Mapping[str, str]) -> str:
-    """`text` with each `{name}` replaced by its value and each `{{name}}` by `{name}`."""
+    """`text` with each `{name}` replaced by its value and one pair of braces taken off each
+    escaped name (`{{name}}` → `{name}`)."""
 
     def substitute(match: re.Match[str]) -> str:
-        if match[1]:
-            return "{" + match[1] + "}"
+        opening, name, closing = match[1][1:], match[2], match[3][1:]
+        if not _is_placeholder(match):
+            return opening + name + closing
         # A validated config knows every name by the time its step runs; a check built in
         # code without validation sends an unknown one as written.
-        return values.get(match[2], match[0])
+        return opening + values.get(name, "{" + name + "}") + closing
 
-    return _PLACEHOLDER.sub(substitute, text)
+    return _BRACED.sub(substitute, text)
 
 
 def fill_json(node: Any, values: Mapping[str, str]) -> Any:
@@ -61,7 +68,7 @@ def strings_in(node: Any) -> list[str]:
 def escape(text: str) -> str:
     """`{name}` → `{{name}}`: for text that must reach the request as it is (a password read
     from the environment), not be taken for a placeholder."""
-    return _PLACEHOLDER.sub(lambda match: match[0] if match[1] else "{{" + match[2] + "}}", text)
+    return _BRACED.sub(lambda match: "{" + match[0] + "}", text)
 
 
 def journey_issues(check: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:
