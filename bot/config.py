@@ -438,7 +438,10 @@ def parse_config(
     except ValidationError as exc:
         # Every mistake in one run: the unset variables, the invalid values and, as far as the
         # document allows, the references between its parts.
-        issues += [_issue_from_pydantic(file, error) for error in exc.errors()]
+        # An unset variable left an empty value behind: that it is unset is the one thing to say.
+        unset = {issue.path for issue in issues}
+        found = [_issue_from_pydantic(file, error) for error in exc.errors()]
+        issues += [issue for issue in found if issue.path not in unset]
         issues += _cross_reference_raw(data, file, issues)
         issues += _placeholder_issues(data, file)
         raise ConfigError(issues) from None

@@ -172,3 +172,13 @@ async def test_statusbot_validate_lists_placeholder_mistakes_one_line_each(tmp_p
         f"  {config}: checks[1].steps[1].form.code: step 2 (code) of login-2fa uses {{totp}}, "
         "but the check has no totp_secret",
     ]
+
+
+def test_a_secret_from_an_unset_variable_is_one_problem_not_two() -> None:
+    raw = login([FORM, PASSWORD, CODE], totp_secret="${PROBE_TOTP_SECRET}")
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, "statusbot.yaml", environ={})
+
+    assert [str(issue) for issue in caught.value.issues] == [
+        "statusbot.yaml: checks[1].totp_secret: environment variable PROBE_TOTP_SECRET is not set"
+    ]
