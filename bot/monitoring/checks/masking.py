@@ -71,7 +71,10 @@ class _MaskSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         secrets = _ACTIVE.get()
         if secrets:
-            message = record.getMessage()
+            try:
+                message = record.getMessage()
+            except Exception:  # a malformed record: its handler reports it; never break the probe
+                return True
             masked = secrets.mask(message)
             if masked != message:
                 record.msg, record.args = masked, None
