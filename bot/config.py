@@ -437,8 +437,8 @@ def parse_config(
         config = Config.model_validate(data)
     except ValidationError as exc:
         # Every mistake in one run: the unset variables, the invalid values and, as far as the
-        # document allows, the references between its parts.
-        # An unset variable left an empty value behind: that it is unset is the one thing to say.
+        # document allows, the references between its parts. Where an unset variable left an
+        # empty value, that it is unset is the one thing to say.
         unset = {issue.path for issue in issues}
         found = [_issue_from_pydantic(file, error) for error in exc.errors()]
         issues += [issue for issue in found if issue.path not in unset]
@@ -508,9 +508,8 @@ _CHECK_TYPES = {"http", "journey", "tcp", "tls"}
 
 def _issue_from_pydantic(file: str, error: Any) -> ConfigIssue:
     loc = list(error["loc"])
-    if (
-        loc and loc[-1] == "[key]"
-    ):  # pydantic's mark of a mapping's key: the path already ends there
+    # A mapping's key that is invalid (extract: {totp: ...}): the path ends at the key already.
+    if loc and loc[-1] == "[key]":
         loc.pop()
     # Discriminated unions put the tag in the path (checks.0.http.url); people never wrote it.
     if len(loc) >= 3 and loc[0] == "checks" and loc[2] in _CHECK_TYPES:

@@ -46,17 +46,17 @@ async def _run(check: JourneyCheck, ssl_context: ssl.SSLContext, secrets: Secret
     observation = Observation()
     values: dict[str, str] = {}
 
-    def failed(label: str, *, status: int | None = None, error: str | None = None) -> CheckResult:
+    def failed(label: str, *, error: str | None = None, answered: bool = True) -> CheckResult:
         return CheckResult(
             check_id=check.id,
             success=False,
             started_at=started_at,
             duration=total,
             conditions=tuple(evaluated),
-            status_code=status,
+            status_code=observation.status if answered else None,
             error=error,
             step=label,
-            ip=observation.ip,
+            ip=observation.ip if answered else None,
         )
 
     # A fresh client per run: cookies from this run's login must not leak into the next run.
@@ -76,7 +76,7 @@ async def _run(check: JourneyCheck, ssl_context: ssl.SSLContext, secrets: Secret
                 total += timedelta(seconds=time.perf_counter() - clock)
                 host = urlsplit(step.url).hostname or step.url
                 reason = describe_error(error, host=host, timeout=check.timeout)
-                return failed(label, error=secrets.mask(reason))
+                return failed(label, error=secrets.mask(reason), answered=False)
             total += observation.response_time or timedelta(0)
             # Extract first, so a value this response carries is masked in what is shown of it.
             extracted, missing = _extract(step, observation)
@@ -86,11 +86,11 @@ async def _run(check: JourneyCheck, ssl_context: ssl.SSLContext, secrets: Secret
             results = _evaluate(step.effective_conditions(), observation, secrets)
             evaluated.extend(results)
             if not all(result.success for result in results):
-                return failed(label, status=observation.status)
+                return failed(label)
             if missing:
                 name, condition = missing[0]
                 evaluated.append(condition)
-                return failed(label, status=observation.status, error=f"{name} not found")
+                return failed(label, error=f"{name} not found")
     whole = replace(observation, response_time=total)
     evaluated.extend(_evaluate(check.effective_conditions(), whole, secrets))
     return CheckResult(
