@@ -14,11 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
+    SecretStr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -26,7 +28,10 @@ from pydantic import (
 )
 
 from bot.durations import parse_duration, seconds_to_duration
+from bot.monitoring.checks import placeholders
 from bot.monitoring.checks.conditions import ConditionSyntaxError, parse_condition
+from bot.monitoring.checks.extraction import ExtractionSyntaxError, parse_extraction
+from bot.monitoring.checks.totp import secret_problem
 from bot.vocabulary import ComponentStatus
 
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
@@ -150,9 +155,33 @@ class HttpCheck(_CheckBase, _Request):
         return ("[STATUS] < 400",)
 
 
+def _valid_extracted_name(name: str) -> str:
+    if name == placeholders.TOTP:
+        raise ValueError("totp is the current one-time code; give the extracted value another name")
+    if not placeholders.NAME.match(name):
+        raise ValueError(
+            f"{name!r} cannot be used as {{name}}; use letters, digits and _, "
+            "starting with a letter, e.g. csrf"
+        )
+    return name
+
+
+def _valid_extraction(text: str) -> str:
+    try:
+        parse_extraction(text)
+    except ExtractionSyntaxError as exc:
+        raise ValueError(str(exc)) from None
+    return text
+
+
 class JourneyStep(_Request):
     name: str | None = None
     conditions: list[str] = Field(default_factory=list)
+    # Values later steps use as {name}: [BODY].path, [HEADER].Name, optionally `=~ regex`.
+    extract: dict[
+        Annotated[str, AfterValidator(_valid_extracted_name)],
+        Annotated[str, AfterValidator(_valid_extraction)],
+    ] = Field(default_factory=dict)
 
     @field_validator("conditions")
     @classmethod
@@ -166,6 +195,15 @@ class JourneyStep(_Request):
 class JourneyCheck(_CheckBase):
     type: Literal["journey"]
     steps: list[JourneyStep] = Field(min_length=1)
+    totp_secret: SecretStr | None = None  # base32; steps send the current code as {totp}
+
+    @field_validator("totp_secret")
+    @classmethod
+    def _base32(cls, value: SecretStr | None) -> SecretStr | None:
+        problem = secret_problem(value.get_secret_value()) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class TcpCheck(_CheckBase):
@@ -519,11 +557,16 @@ def parse_config(
         config = Config.model_validate(data)
     except ValidationError as exc:
         # Every mistake in one run: the unset variables, the invalid values and, as far as the
-        # document allows, the references between its parts.
-        issues += [_issue_from_pydantic(file, error) for error in exc.errors()]
+        # document allows, the references between its parts. Where an unset variable left an
+        # empty value, that it is unset is the one thing to say.
+        unset = {issue.path for issue in issues}
+        found = [_issue_from_pydantic(file, error) for error in exc.errors()]
+        issues += [issue for issue in found if issue.path not in unset]
         issues += _cross_reference_raw(data, file, issues)
+        issues += _placeholder_issues(data, file)
         raise ConfigError(issues) from None
     issues += _cross_reference(config, file)
+    issues += _placeholder_issues(data, file)
     if issues:
         raise ConfigError(issues)
     templates = config.statements.templates
@@ -549,7 +592,8 @@ def _interpolate(
                     ConfigIssue(file, format_path(path), f"environment variable {name} is not set")
                 )
                 return ""
-            return environ[name]
+            # A password with `{word}` in it is sent as it is, not taken for a placeholder.
+            return placeholders.escape(environ[name]) if _in_step_request(path) else environ[name]
 
         return _VAR.sub(substitute, node)
     if isinstance(node, dict):
@@ -557,6 +601,15 @@ def _interpolate(
     if isinstance(node, list):
         return [_interpolate(v, environ, (*path, i), file, issues) for i, v in enumerate(node)]
     return node
+
+
+def _in_step_request(path: tuple[str | int, ...]) -> bool:
+    return (
+        len(path) >= 5
+        and path[0] == "checks"
+        and path[2] == "steps"
+        and path[4] in placeholders.REQUEST_FIELDS
+    )
 
 
 def format_path(path: Iterable[str | int]) -> str:
@@ -575,6 +628,9 @@ _CHECK_TYPES = {"http", "journey", "tcp", "tls", "dns"}
 
 def _issue_from_pydantic(file: str, error: Any) -> ConfigIssue:
     loc = list(error["loc"])
+    # A mapping's key that is invalid (extract: {totp: ...}): the path ends at the key already.
+    if loc and loc[-1] == "[key]":
+        loc.pop()
     # Discriminated unions put the tag in the path (checks.0.http.url); people never wrote it.
     if len(loc) >= 3 and loc[0] == "checks" and loc[2] in _CHECK_TYPES:
         del loc[2]
@@ -627,6 +683,19 @@ def _cross_reference_raw(
                 )
             )
     return found
+
+
+def _placeholder_issues(data: dict[str, Any], file: str) -> list[ConfigIssue]:
+    """Journey steps using a `{name}` no earlier step extracts, or `{totp}` with no secret."""
+    checks = data.get("checks")
+    if not isinstance(checks, list):
+        return []
+    return [
+        ConfigIssue(file, format_path(("checks", i, *path)), message)
+        for i, check in enumerate(checks)
+        if isinstance(check, dict) and check.get("type") == "journey"
+        for path, message in placeholders.journey_issues(check)
+    ]
 
 
 def _cross_reference(config: Config, file: str) -> Iterable[ConfigIssue]:

@@ -1,22 +1,25 @@
 """`statusbot demo`: a simulated service estate on loopback, monitored, with an injected outage.
 
 The outage follows the card issuer's: the web site's login works but the dashboard fails, the
-app's API answers 503, two-step verification hangs and the phone line refuses calls, while
-payments keep working. A newcomer sees the alerts within seconds and the recoveries within a
-minute, in the terminal.
+app's logins are refused at the one-time code (its API's health endpoint still says UP: only
+the journey that logs in like a customer sees it), two-step verification hangs and the phone
+line refuses calls, while payments keep working. A newcomer sees the alerts within seconds and
+the recoveries within a minute, in the terminal.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pyotp
 from aiohttp import web
 
 from bot.config import Config, parse_config
@@ -37,6 +40,10 @@ class Estate:
     broken: bool = False
     http_port: int = 0
     phone_port: int = 0
+    # The app's login: a CSRF token per login form, then password, then a one-time code.
+    totp_secret: str = field(default_factory=pyotp.random_base32)
+    _forms: dict[str, str] = field(default_factory=dict)  # form cookie -> its CSRF token
+    _sessions: dict[str, str] = field(default_factory=dict)  # session -> "password" | "verified"
     _runner: web.AppRunner | None = None
     _phone: asyncio.Server | None = None
 
@@ -46,6 +53,10 @@ class Estate:
         app.router.add_post("/login", self._login)
         app.router.add_get("/dashboard", self._dashboard)
         app.router.add_get("/app/health", self._app_health)
+        app.router.add_get("/app/login", self._app_login_form)
+        app.router.add_post("/app/login", self._app_password)
+        app.router.add_post("/app/mfa", self._app_code)
+        app.router.add_get("/app/accounts", self._app_accounts)
         app.router.add_get("/mfa/health", self._mfa_health)
         app.router.add_get("/payments/health", self._payments_health)
         self._runner = web.AppRunner(app, access_log=None)
@@ -97,9 +108,44 @@ class Estate:
         return web.Response(text="<h1>Your accounts</h1><p>Balance: 1,234.56 EUR</p>")
 
     async def _app_health(self, _: web.Request) -> web.Response:
-        if self.broken:
-            return web.json_response({"status": "DOWN"}, status=503)
         return web.json_response({"status": "UP"})
+
+    async def _app_login_form(self, _: web.Request) -> web.Response:
+        form_id, csrf = secrets.token_hex(8), secrets.token_urlsafe(16)
+        self._forms[form_id] = csrf
+        response = web.json_response({"csrf": csrf, "fields": ["user", "password"]})
+        response.set_cookie("form", form_id)
+        return response
+
+    async def _app_password(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        csrf = self._forms.pop(request.cookies.get("form", ""), None)
+        if csrf is None or form.get("csrf") != csrf:
+            return web.Response(status=403, text="invalid CSRF token")
+        if form.get("user") != "probe" or form.get("password") != "demo":
+            return web.Response(status=401, text="wrong user or password")
+        session = secrets.token_hex(8)
+        self._sessions[session] = "password"
+        response = web.Response(status=302, headers={"Location": "/app/mfa"})
+        response.set_cookie("app_session", session)
+        return response
+
+    async def _app_code(self, request: web.Request) -> web.Response:
+        session = request.cookies.get("app_session", "")
+        if self._sessions.get(session) != "password":
+            return web.Response(status=401, text="log in with your password first")
+        code = str((await request.post()).get("code", ""))
+        # While two-step verification is down, every code is refused.
+        if self.broken or not pyotp.TOTP(self.totp_secret).verify(code, valid_window=1):
+            return web.Response(status=401, text="code refused")
+        self._sessions[session] = "verified"
+        return web.Response(status=302, headers={"Location": "/app/accounts"})
+
+    async def _app_accounts(self, request: web.Request) -> web.Response:
+        # One login per session, as a probe makes: the session ends with this page.
+        if self._sessions.pop(request.cookies.get("app_session", ""), None) != "verified":
+            return web.Response(status=401, text="please log in")
+        return web.json_response({"accounts": [{"name": "Current", "balance": "1,234.56 EUR"}]})
 
     async def _mfa_health(self, _: web.Request) -> web.Response:
         if self.broken:
@@ -172,6 +218,42 @@ def demo_config(estate: Estate, speed: float = 1.0) -> Config:
                 "url": f"{base}/app/health",
                 "conditions": ["[STATUS] == 200"],
                 **fast,
+            },
+            {
+                "id": "login-2fa",
+                "component": "app",
+                "type": "journey",
+                "totp_secret": estate.totp_secret,
+                **fast,
+                "steps": [
+                    {
+                        "name": "form",
+                        "url": f"{base}/app/login",
+                        "extract": {"csrf": "[BODY].csrf"},
+                    },
+                    {
+                        "name": "password",
+                        "method": "POST",
+                        "url": f"{base}/app/login",
+                        "form": {"user": "probe", "password": "demo", "csrf": "{csrf}"},
+                        "conditions": ["[STATUS] == 302"],
+                    },
+                    {
+                        "name": "code",
+                        "method": "POST",
+                        "url": f"{base}/app/mfa",
+                        "form": {"code": "{totp}"},
+                        "conditions": ["[STATUS] == 302"],
+                    },
+                    {
+                        "name": "dashboard",
+                        "url": f"{base}/app/accounts",
+                        "conditions": [
+                            "[STATUS] == 200",
+                            "[BODY].accounts[0].balance == pat(*EUR)",
+                        ],
+                    },
+                ],
             },
             {
                 "id": "mfa-api",
@@ -254,7 +336,10 @@ async def _script(
 
     async def timeline() -> None:
         await at(OUTAGE_AT)
-        say("injecting the outage: dashboard 404 after login, app 503, mfa hangs, phone refuses")
+        say(
+            "injecting the outage: dashboard 404 after login, app logins refused at the "
+            "one-time code, mfa hangs, phone refuses"
+        )
         await estate.break_()
         await at(DECLARE_AT)
         await engineer_types(

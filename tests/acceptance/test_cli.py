@@ -126,6 +126,10 @@ async def test_demo_shows_an_outage_and_its_recovery_within_a_minute(tmp_path: P
     assert any(
         "Major outage: two-step verification (mfa-api: timed out after 1s" in a for a in alerts
     )
+    # The app's API still says UP: only the journey that logs in like a customer sees it.
+    assert any(
+        "Major outage: mobile app (login-2fa: HTTP 401 at step 3 (code)" in a for a in alerts
+    )
     recovered = [line for line in out.splitlines() if "Recovered:" in line and "↳" in line]
     assert len(recovered) == 4
     assert "payments" not in "\n".join(alerts)

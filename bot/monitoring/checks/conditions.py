@@ -16,10 +16,13 @@ from bot.durations import parse_duration
 from bot.monitoring.checks.result import ConditionResult, Observation
 
 __all__ = [
+    "BodyPathMissing",
     "Condition",
     "ConditionSyntaxError",
     "evaluate_conditions",
+    "parse_body_path",
     "parse_condition",
+    "read_body_path",
     "uses_body",
 ]
 
@@ -647,3 +650,28 @@ def _bad_path(rest: str, position: int) -> str:
     if tail.startswith("."):
         return "a path key is empty; write it like [BODY].data.status"
     return f"unexpected {tail!r} in a [BODY] path; write it like [BODY].data.items[0].status"
+
+
+# --- values a journey step extracts -----------------------------------------------------------
+
+
+class BodyPathMissing(LookupError):
+    """A `[BODY].path` that names nothing in this body; the message says why."""
+
+
+def parse_body_path(text: str) -> tuple[str | int, ...]:
+    """`[BODY].data.items[0]` → ("data", "items", 0), the path syntax conditions use."""
+    placeholder = _parse_placeholder(text)
+    if placeholder.name != "BODY":
+        raise ConditionSyntaxError(f"expected [BODY] or a path such as [BODY].csrf; got {text}")
+    return placeholder.path
+
+
+def read_body_path(body: str, path: tuple[str | int, ...]) -> Any:
+    """The JSON value at `path` (the stripped body for no path); raise BodyPathMissing."""
+    if not path:
+        return body.strip()
+    try:
+        return _walk_json(body, path)
+    except _Missing as missing:
+        raise BodyPathMissing(str(missing)) from None

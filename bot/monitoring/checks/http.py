@@ -36,7 +36,13 @@ async def send_request(
         content = await _read_capped(response, decode=read_body)
     elapsed = timedelta(seconds=time.perf_counter() - started)
     body = content.decode(response.encoding or "utf-8", errors="replace") if read_body else None
-    return Observation(status=response.status_code, response_time=elapsed, body=body, ip=ip)
+    return Observation(
+        status=response.status_code,
+        response_time=elapsed,
+        body=body,
+        ip=ip,
+        headers=response.headers,
+    )
 
 
 async def _read_capped(response: httpx.Response, *, decode: bool) -> bytes:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class Observation:
     # A dns check's answers, each as text ("127.0.0.1", "mail.example.com"); [BODY] compares
     # with each of them. None for other probes, () when the server answered with no records.
     answers: tuple[str, ...] | None = None
+    headers: Mapping[str, str] | None = None  # response headers, for a journey's extract
 
 
 @dataclass(frozen=True)
@@ -70,3 +73,8 @@ class CheckResult:
             else:
                 what = first.description
         return f"{what} at {self.step}" if self.step else what
+
+
+def step_label(number: int, name: str | None, url: str) -> str:
+    """`step 2 (dashboard)`: a journey step by its name, else by its URL's path."""
+    return f"step {number} ({name or urlsplit(url).path or '/'})"
