@@ -28,6 +28,8 @@ from handlers.console.prompt import answer
 OUTAGE_AT = 8.0  # seconds after start
 DECLARE_AT = 16.0
 RECOVERY_AT = 38.0
+APPROVE_AT = RECOVERY_AT + 12
+COMMS_LEAD = "comms-lead"  # a second person: the engineer who drafted may not approve
 
 
 @dataclass
@@ -246,6 +248,10 @@ async def _script(
         say(f"the on-call engineer types: {command}")
         print(await answer(dispatcher, command), flush=True)
 
+    async def comms_lead_types(command: str) -> None:
+        say(f"the comms lead ({COMMS_LEAD}) types: {command}")
+        print(await answer(dispatcher, command, COMMS_LEAD), flush=True)
+
     async def at(moment: float) -> None:
         await asyncio.sleep(max(0.0, moment / speed - (loop.time() - started)))
 
@@ -266,6 +272,9 @@ async def _script(
         await estate.repair()
         await at(RECOVERY_AT + 6)
         await engineer_types("/incident status 1 monitoring Failover complete, watching closely")
+        await at(APPROVE_AT)
+        await comms_lead_types("/incident approve INC-1")
+        say("the approved statement is on the status page, in the feed and in summary.json")
         await asyncio.sleep(1e9)
 
     story = asyncio.create_task(timeline())

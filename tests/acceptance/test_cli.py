@@ -132,6 +132,10 @@ async def test_demo_shows_an_outage_and_its_recovery_within_a_minute(tmp_path: P
     assert "[#incidents] INC-1 (sev1, investigating): Customers cannot log in, pay or verify" in out
     assert "[#comms] Statement for INC-1 (investigating): awaiting approval" in out
     assert "[#comms] Statement for INC-1 (monitoring): awaiting approval" in out
+    # The engineer drafted it; a second person (the simulated comms lead) approves it.
+    assert "Published the statement for INC-1." in out
+    assert "Published statement for INC-1 (monitoring)" in out
+    assert "Approved by @comms-lead" in out
 
 
 async def test_validate_checks_the_teams_settings(tmp_path: Path) -> None:
