@@ -233,7 +233,8 @@ async def run_demo(settings: Settings, duration: float | None = None, speed: flo
     say(f"public status page on http://127.0.0.1:{runtime.port}/ (also /metrics, /feed.atom)")
     say(f"all services healthy; an outage starts in {OUTAGE_AT / speed:.0f}s")
     try:
-        await _script(estate, dispatcher, say, duration, speed)
+        page = f"http://127.0.0.1:{runtime.port}"
+        await _script(estate, dispatcher, say, duration, speed, page)
     finally:
         await runtime.stop()
         await estate.stop()
@@ -242,7 +243,12 @@ async def run_demo(settings: Settings, duration: float | None = None, speed: flo
 
 
 async def _script(
-    estate: Estate, dispatcher: Dispatcher, say: Any, duration: float | None, speed: float
+    estate: Estate,
+    dispatcher: Dispatcher,
+    say: Any,
+    duration: float | None,
+    speed: float,
+    page: str,
 ) -> None:
     async def engineer_types(command: str) -> None:
         say(f"the on-call engineer types: {command}")
@@ -274,7 +280,10 @@ async def _script(
         await engineer_types("/incident status 1 monitoring Failover complete, watching closely")
         await at(APPROVE_AT)
         await comms_lead_types("/incident approve INC-1")
-        say("the approved statement is on the status page, in the feed and in summary.json")
+        say(
+            f"the statement is published: status page {page}/ (also {page}/?lang=it), "
+            f"feed {page}/feed.atom, {page}/api/v2/summary.json"
+        )
         await asyncio.sleep(1e9)
 
     story = asyncio.create_task(timeline())
