@@ -25,6 +25,8 @@ from bot.vocabulary import DEFAULT_SEVERITY, IncidentStatus, incident_id
 log = logging.getLogger(__name__)
 
 Listener = Callable[[Incident, TimelineEntry], Awaitable[None]]
+# When the outage of some components began (their first failing probe), if one is open.
+OutageStart = Callable[[Sequence[str]], Awaitable[datetime | None]]
 MAX_TITLE = 150
 MAX_TEXT = 2000
 
@@ -48,6 +50,7 @@ class IncidentService:
         self._channels = channels
         self._clock = clock
         self.listeners: list[Listener] = []
+        self.outage_start: OutageStart | None = None
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -87,6 +90,7 @@ class IncidentService:
             which = existing.id if existing else "An incident"
             raise IncidentError(f"{which} was already declared for this outage.")
         now = self._clock()
+        impact = await self.outage_start(components) if self.outage_start else None
         number = await self.store.next_number()
         incident = Incident(
             number=number,
@@ -99,6 +103,7 @@ class IncidentService:
             updated_at=now,
             last_update_at=now,
             outage=outage,
+            impact_started_at=impact if impact is not None and impact < now else None,
         )
         await self.store.save(incident)
         if self.config.incidents.create_channel and self._channels is not None:

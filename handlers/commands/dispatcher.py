@@ -233,7 +233,7 @@ class Dispatcher:
             case grammar.Show(number):
                 incident = await svc.get(number)
                 timeline = await svc.timeline(number)
-                return Reply(render_details(self._config, incident, timeline))
+                return Reply(render_details(self._config, incident, timeline, self._clock()))
             case grammar.Update(number, text):
                 incident = await svc.update(number, user, text)
                 return _say(f"Posted the update to {incident.id}.")

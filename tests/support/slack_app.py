@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -480,9 +480,19 @@ async def repair_component(bot: SlackBot, check_id: str = "web-home", times: int
 
 
 async def start_runtime(
-    config: Config, kv: KeyValue, mock: MockSlack, lease_ttl: timedelta = timedelta(seconds=15)
+    config: Config,
+    kv: KeyValue,
+    mock: MockSlack,
+    lease_ttl: timedelta = timedelta(seconds=15),
+    clock: Callable[[], datetime] | None = None,
 ) -> Runtime:
-    runtime = build_runtime(slack_settings(mock), config, kv=kv, lease_ttl=lease_ttl)
+    runtime = build_runtime(
+        slack_settings(mock),
+        config,
+        kv=kv,
+        lease_ttl=lease_ttl,
+        **({"clock": clock} if clock else {}),
+    )
     install_chat(runtime)
     await runtime.start()
     return runtime
@@ -511,6 +521,7 @@ async def running_bot(
     config: Config | None = None,
     mock: MockSlack | None = None,
     settle: bool = True,
+    clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[SlackBot]:
     """A real Runtime serving `/slack/events` on a free port, Slack's Web API mocked.
 
@@ -521,7 +532,7 @@ async def running_bot(
     own_mock = mock is None
     slack = mock or await MockSlack().start()
     slack.groups.setdefault(ONCALL_GROUP, [ONCALL_MEMBER])
-    runtime = await start_runtime(config or slack_config(), kv, slack)
+    runtime = await start_runtime(config or slack_config(), kv, slack, clock=clock)
     try:
         async with httpx.AsyncClient(timeout=10, verify=False) as http:
             bot = SlackBot(runtime, slack, http)
