@@ -31,6 +31,8 @@ from handlers.console.prompt import answer
 OUTAGE_AT = 8.0  # seconds after start
 DECLARE_AT = 16.0
 RECOVERY_AT = 38.0
+APPROVE_AT = RECOVERY_AT + 12
+COMMS_LEAD = "comms-lead"  # a second person: the engineer who drafted may not approve
 
 
 @dataclass
@@ -313,7 +315,8 @@ async def run_demo(settings: Settings, duration: float | None = None, speed: flo
     say(f"public status page on http://127.0.0.1:{runtime.port}/ (also /metrics, /feed.atom)")
     say(f"all services healthy; an outage starts in {OUTAGE_AT / speed:.0f}s")
     try:
-        await _script(estate, dispatcher, say, duration, speed)
+        page = f"http://127.0.0.1:{runtime.port}"
+        await _script(estate, dispatcher, say, duration, speed, page)
     finally:
         await runtime.stop()
         await estate.stop()
@@ -322,11 +325,20 @@ async def run_demo(settings: Settings, duration: float | None = None, speed: flo
 
 
 async def _script(
-    estate: Estate, dispatcher: Dispatcher, say: Any, duration: float | None, speed: float
+    estate: Estate,
+    dispatcher: Dispatcher,
+    say: Any,
+    duration: float | None,
+    speed: float,
+    page: str,
 ) -> None:
     async def engineer_types(command: str) -> None:
         say(f"the on-call engineer types: {command}")
         print(await answer(dispatcher, command), flush=True)
+
+    async def comms_lead_types(command: str) -> None:
+        say(f"the comms lead ({COMMS_LEAD}) types: {command}")
+        print(await answer(dispatcher, command, COMMS_LEAD), flush=True)
 
     async def at(moment: float) -> None:
         await asyncio.sleep(max(0.0, moment / speed - (loop.time() - started)))
@@ -351,6 +363,12 @@ async def _script(
         await estate.repair()
         await at(RECOVERY_AT + 6)
         await engineer_types("/incident status 1 monitoring Failover complete, watching closely")
+        await at(APPROVE_AT)
+        await comms_lead_types("/incident approve INC-1")
+        say(
+            f"the statement is published: status page {page}/ (also {page}/?lang=it), "
+            f"feed {page}/feed.atom, {page}/api/v2/summary.json"
+        )
         await asyncio.sleep(1e9)
 
     story = asyncio.create_task(timeline())

@@ -5,6 +5,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+# Statement promises are minutes (sev1: 15m) to hours; the seeds' customers waited hours.
+_WITHOUT_WORD_BUCKETS = (60, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
 _LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
 
 
@@ -74,6 +76,14 @@ class Metrics:
             "Time to answer a chat command, by platform",
             ["platform"],
             buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.without_word = Histogram(
+            "statusbot_customers_without_word_seconds",
+            "How long customers were without word: kind=first_word from the outage's start to "
+            "the first published statement, kind=gap between published statements",
+            ["kind"],
+            buckets=_WITHOUT_WORD_BUCKETS,
             registry=r,
         )
 

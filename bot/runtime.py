@@ -35,6 +35,7 @@ from bot.monitoring.records import Records
 from bot.settings import Settings
 from bot.statements.service import StatementService
 from bot.statements.templates import StatementTemplates, shipped_templates
+from bot.statements.word_metrics import WithoutWordMetrics
 from bot.status_report import StatusReport
 from bot.statuspage import PublicFiles, StatusPage, add_status_page_routes
 from bot.store import open_keyvalue
@@ -102,6 +103,10 @@ class Runtime:
             clock,
         )
         self.incidents.listeners.append(self.statements.on_incident_change)
+        self.incidents.outage_start = self.alerter.outage_start
+        self.statements.published_listeners.append(
+            WithoutWordMetrics(self.incidents, self.metrics).on_published
+        )
         self.cadence.hooks.append(self.statements.tick)
         self.lease = LeaderLease(self.kv, ttl=lease_ttl)
         # With Redis, replicas share the checks (partitions of components); embedded, the one

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     port: int = Field(3000, validation_alias="PORT")
     alertmanager_token: SecretStr | None = Field(None, validation_alias="ALERTMANAGER_TOKEN")
     public_url: str = Field("http://localhost:3000", validation_alias="STATUSBOT_PUBLIC_URL")
+    # Who is typing at the console: roles and four eyes apply to this ID as to any chat user.
+    console_user: str = Field("console", min_length=1, validation_alias="STATUSBOT_CONSOLE_USER")
     static_dir: Path | None = Field(None, validation_alias="STATUSBOT_STATIC_DIR")
 
     # Outgoing HTTPS trusts these CA bundles when set (corporate CAs, tests).

@@ -114,7 +114,7 @@ def install_chat(runtime: Runtime, *, console_commands: bool = False) -> Dispatc
     if console_commands and "console" in runtime.adapters:
 
         async def console() -> None:
-            await read_commands(dispatcher)
+            await read_commands(dispatcher, user=runtime.settings.console_user)
 
         runtime.background.append(console)
     return dispatcher

@@ -19,6 +19,7 @@ from bot.durations import format_duration
 from bot.incidents.messaging import component_names, incident_ids
 from bot.incidents.models import SYSTEM_ACTOR, Incident
 from bot.incidents.service import IncidentService
+from bot.incidents.without_word import without_word
 from bot.store.keyvalue import KeyValue
 
 _REMINDED = "cadence:reminded"
@@ -136,6 +137,7 @@ class Cadence:
             lines.append(
                 f"    customer statement: {statement.text if statement else 'none approved yet'}"
             )
+            lines.append(f"    customers: {without_word(incident, timeline, now).describe()}")
             if incident.links:
                 lines.append(f"    related: {incident_ids(incident.links)}")
         return Message(text=text, title="Open incidents", lines=tuple(lines))

@@ -8,6 +8,7 @@ from bot.chat.message import Message, mention
 from bot.config import Config
 from bot.durations import format_duration
 from bot.incidents.models import SYSTEM_ACTOR, Incident, TimelineEntry
+from bot.incidents.without_word import without_word
 from bot.timefmt import local_time
 from bot.vocabulary import incident_id
 
@@ -65,9 +66,15 @@ def _facts(config: Config, incident: Incident) -> list[tuple[str, str]]:
     ]
 
 
-def render_details(config: Config, incident: Incident, timeline: list[TimelineEntry]) -> Message:
+def render_details(
+    config: Config, incident: Incident, timeline: list[TimelineEntry], now: datetime
+) -> Message:
     """`/incident show`: the facts first, then the whole timeline."""
-    fields = (*_facts(config, incident), ("Related", incident_ids(incident.links) or "none"))
+    fields = (
+        *_facts(config, incident),
+        ("Customers without word", without_word(incident, timeline, now).describe()),
+        ("Related", incident_ids(incident.links) or "none"),
+    )
     lines = tuple(
         f"{local_time(e.at, config.tz)} · {actor_name(e.actor)} · {e.text}" for e in timeline
     )

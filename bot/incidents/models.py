@@ -34,6 +34,7 @@ class Incident(BaseModel):
     channel: str | None = None  # its own chat channel, when incidents.create_channel is on
     channel_name: str | None = None
     outage: str | None = None  # the outage alert it was declared from
+    impact_started_at: datetime | None = None  # first failing probe of its components' outage
 
     @property
     def id(self) -> str:

@@ -8,6 +8,7 @@ from bot.config import Config
 from bot.durations import format_duration
 from bot.incidents.messaging import component_names
 from bot.incidents.models import SYSTEM_ACTOR, Incident, TimelineEntry
+from bot.incidents.without_word import impact_start, without_word
 from bot.timefmt import local_time
 
 
@@ -37,9 +38,10 @@ def render_postmortem(
         "",
         "## Impact",
         "",
-        f"- Start: {local_time(incident.created_at, config.tz)}",
+        f"- Start: {local_time(impact_start(incident), config.tz)}",
         f"- End: {local_time(end, config.tz) if incident.resolved_at else 'ongoing'}",
-        f"- Duration: {format_duration(end - incident.created_at)}",
+        f"- Duration: {format_duration(end - impact_start(incident))}",
+        f"- Customers without word: {without_word(incident, timeline, now).describe()}",
         "",
         "## Timeline",
         "",

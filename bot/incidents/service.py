@@ -26,6 +26,8 @@ from bot.vocabulary import DEFAULT_SEVERITY, IncidentStatus, incident_id
 log = logging.getLogger(__name__)
 
 Listener = Callable[[Incident, TimelineEntry], Awaitable[None]]
+# When the outage of some components began (their first failing probe), if one is open.
+OutageStart = Callable[[Sequence[str]], Awaitable[datetime | None]]
 MAX_TITLE = 150
 MAX_TEXT = 2000
 
@@ -50,6 +52,7 @@ class IncidentService:
         self._clock = clock
         self.listeners: list[Listener] = []
         self.recurrences = Recurrences(store, config.incidents.recurrence_window)
+        self.outage_start: OutageStart | None = None
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -90,6 +93,7 @@ class IncidentService:
             raise IncidentError(f"{which} was already declared for this outage.")
         now = self._clock()
         earlier = await self.recurrences.earlier(components, now)
+        impact = await self.outage_start(components) if self.outage_start else None
         number = await self.store.next_number()
         incident = Incident(
             number=number,
@@ -103,6 +107,7 @@ class IncidentService:
             last_update_at=now,
             outage=outage,
             links=[earlier.number] if earlier else [],
+            impact_started_at=impact if impact is not None and impact < now else None,
         )
         await self.store.save(incident)
         if self.config.incidents.create_channel and self._channels is not None:

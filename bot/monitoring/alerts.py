@@ -9,7 +9,7 @@ gets one "Flapping" post instead of an alert and a recovery per cycle.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field
@@ -95,6 +95,15 @@ class Alerter:
             dict.fromkeys([*outage.acknowledged_by, *(u for u, _ in acks)])
         )
         return outage
+
+    async def outage_start(self, component_ids: Sequence[str]) -> datetime | None:
+        """The first failing probe of the earliest open outage among these components."""
+        starts = [
+            outage.started_at
+            for component_id in component_ids
+            if (outage := await self.open_outage(component_id)) is not None
+        ]
+        return min(starts, default=None)
 
     async def reconcile(
         self,

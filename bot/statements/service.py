@@ -150,6 +150,17 @@ class StatementService:
         await self._record(statement, user, "statement-edited", "statement edited")
         return statement
 
+    async def pending_for_incident(self, number: int) -> Statement:
+        """The incident's draft waiting for a decision (typed approvals and rejections)."""
+        incident = await self._incidents.get(number)
+        pending = await self.store.pending(incident_subject(number))
+        if pending is None or pending.state != StatementState.PENDING:
+            raise StatementError(
+                f"{incident.id} has no statement waiting for approval; "
+                f"/incident statement {incident.id} drafts one"
+            )
+        return pending
+
     async def approve(self, statement_id: str, user: str) -> Statement:
         statement = await self._pending(statement_id)
         await self._require(user, Act.APPROVE_STATEMENT)

@@ -44,7 +44,6 @@ class Caller:
     user: str
     channel: str | None = None
     thread: str | None = None  # the message the command was typed under, when in a thread
-    trusted: bool = False  # the console's operator has every role
 
 
 @dataclass(frozen=True)
@@ -57,12 +56,11 @@ class Invocation:
     text: str
     channel: str | None = None
     thread: str | None = None
-    trusted: bool = False
     delivery_id: str | None = None  # the platform's ID for this request, to ignore its retries
 
     @property
     def caller(self) -> Caller:
-        return Caller(self.platform, self.user, self.channel, self.thread, self.trusted)
+        return Caller(self.platform, self.user, self.channel, self.thread)
 
 
 @dataclass(frozen=True)
@@ -169,7 +167,7 @@ class Dispatcher:
 
     async def refusal(self, caller: Caller, command: Command) -> Refusal | None:
         """Why `caller` may not run `command` (None: they may). One policy for every surface."""
-        if command.act is None or caller.trusted:
+        if command.act is None:
             return None
         return await self._access.refusal(caller.user, command.act)
 
@@ -235,7 +233,7 @@ class Dispatcher:
             case grammar.Show(number):
                 incident = await svc.get(number)
                 timeline = await svc.timeline(number)
-                return Reply(render_details(self._config, incident, timeline))
+                return Reply(render_details(self._config, incident, timeline, self._clock()))
             case grammar.Update(number, text):
                 incident = await svc.update(number, user, text)
                 return _say(f"Posted the update to {incident.id}.")
@@ -260,6 +258,17 @@ class Dispatcher:
                 return _say(
                     f"Drafted the customer statement for {incident_id(number)} ({languages}); "
                     "it waits for a comms member's approval in the comms channel."
+                )
+            case grammar.ApproveStatement(number):
+                pending = await self._statements.pending_for_incident(number)
+                approved = await self._statements.approve(pending.id, user)
+                return _say(f"Published the statement for {approved.subject}.")
+            case grammar.RejectStatement(number, reason):
+                pending = await self._statements.pending_for_incident(number)
+                await self._statements.reject(pending.id, user, reason)
+                return _say(
+                    f"Rejected the statement for {pending.subject}; "
+                    f"/incident statement {incident_id(number)} drafts another."
                 )
             case grammar.Postmortem(number):
                 return await self._postmortem(caller, number)

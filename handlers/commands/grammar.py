@@ -153,6 +153,25 @@ class Statement:
 
 
 @dataclass(frozen=True)
+class ApproveStatement:
+    """Approve the incident's pending draft (every language), as its Approve button does."""
+
+    act: ClassVar[Act | None] = Act.APPROVE_STATEMENT
+    subcommand: ClassVar[str] = "approve"
+    incident: int
+
+
+@dataclass(frozen=True)
+class RejectStatement:
+    """Reject the incident's pending draft with a reason, as its Reject button's form does."""
+
+    act: ClassVar[Act | None] = Act.REJECT_STATEMENT
+    subcommand: ClassVar[str] = "reject"
+    incident: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Postmortem:
     act: ClassVar[Act | None] = None
     subcommand: ClassVar[str] = "postmortem"
@@ -175,6 +194,8 @@ Command = (
     | Resolve
     | Link
     | Statement
+    | ApproveStatement
+    | RejectStatement
     | Postmortem
 )
 
@@ -365,6 +386,20 @@ def _statement(words: _Words) -> Command:
     return Statement(incident, language.lower() if language else None)
 
 
+def _approve(words: _Words) -> Command:
+    incident = words.incident()
+    words.no_more()
+    return ApproveStatement(incident)
+
+
+def _reject(words: _Words) -> Command:
+    incident = words.incident()
+    reason = words.text()
+    if not reason:
+        raise words.fail("say why it is rejected, so the next draft can be better")
+    return RejectStatement(incident, reason)
+
+
 def _postmortem(words: _Words) -> Command:
     incident = words.incident()
     words.no_more()
@@ -397,6 +432,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "resolve": Subcommand("/incident resolve <ID> [text]", _resolve),
     "link": Subcommand("/incident link <ID> <ID>", _link),
     "statement": Subcommand("/incident statement <ID> [lang]", _statement),
+    "approve": Subcommand("/incident approve <ID>", _approve),
+    "reject": Subcommand("/incident reject <ID> <reason>", _reject),
     "postmortem": Subcommand("/incident postmortem <ID>", _postmortem),
     "help": Subcommand("/incident help [subcommand]", _help),
 }

@@ -36,6 +36,7 @@ def render_reply(reply: Reply) -> str:
 
 
 async def answer(dispatcher: Dispatcher, line: str, user: str = "console") -> str:
+    """Run one typed line as `user` (STATUSBOT_CONSOLE_USER): roles apply as on any platform."""
     parsed = parse_line(line)
     if parsed is None:
         return f"Not a command: {line.strip()!r}. {PROMPT_HELP}"
@@ -45,7 +46,6 @@ async def answer(dispatcher: Dispatcher, line: str, user: str = "console") -> st
         user=user,
         command="status" if name == "status" else "incident",
         text=text,
-        trusted=True,
     )
     reply = await dispatcher.handle(invocation)
     assert reply is not None  # the console never repeats a delivery
@@ -53,7 +53,11 @@ async def answer(dispatcher: Dispatcher, line: str, user: str = "console") -> st
 
 
 async def read_commands(
-    dispatcher: Dispatcher, stdin: TextIO | None = None, out: TextIO | None = None
+    dispatcher: Dispatcher,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+    *,
+    user: str = "console",
 ) -> None:
     """Answer commands from standard input until it closes."""
     stdin = stdin or sys.stdin
@@ -73,7 +77,7 @@ async def read_commands(
     while line := await lines.get():
         if line.strip():
             try:
-                reply = await answer(dispatcher, line)
+                reply = await answer(dispatcher, line, user)
             except Exception:
                 # The prompt must outlive any one command.
                 log.exception("console command failed: %s", line.strip())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -136,6 +137,11 @@ async def test_demo_shows_an_outage_and_its_recovery_within_a_minute(tmp_path: P
     assert "[#incidents] INC-1 (sev1, investigating): Customers cannot log in, pay or verify" in out
     assert "[#comms] Statement for INC-1 (investigating): awaiting approval" in out
     assert "[#comms] Statement for INC-1 (monitoring): awaiting approval" in out
+    # The engineer drafted it; a second person (the simulated comms lead) approves it.
+    assert "Published the statement for INC-1." in out
+    assert "Published statement for INC-1 (monitoring)" in out
+    assert "Approved by @comms-lead" in out
+    assert re.search(r"the statement is published: status page http://127.0.0.1:\d+/", err)
 
 
 async def test_validate_checks_the_teams_settings(tmp_path: Path) -> None:

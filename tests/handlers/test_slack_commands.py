@@ -404,6 +404,8 @@ async def test_help_lists_every_subcommand(bot: SlackBot, text: str) -> None:
         "/incident resolve <ID> [text]",
         "/incident link <ID> <ID>",
         "/incident statement <ID> [lang]",
+        "/incident approve <ID>",
+        "/incident reject <ID> <reason>",
         "/incident postmortem <ID>",
         "IDs look like INC-7 (7 and inc-7 work too).",
     ):
@@ -439,7 +441,7 @@ GRAMMAR_MISTAKES = [
     (
         "frobnicate 1",
         "unknown subcommand 'frobnicate'; try one of open, list, show, update, status, sev, "
-        "assign, resolve, link, statement, postmortem, help",
+        "assign, resolve, link, statement, approve, reject, postmortem, help",
         "/incident help [subcommand]",
     ),
     (
@@ -486,9 +488,21 @@ GRAMMAR_MISTAKES = [
     ),
     ("link 1 inc-1", "an incident cannot be linked to itself", "/incident link <ID> <ID>"),
     ("postmortem", "which incident? Give its ID, like INC-7", "/incident postmortem <ID>"),
+    ("approve", "which incident? Give its ID, like INC-7", "/incident approve <ID>"),
+    ("approve 1 now", "unexpected 'now'", "/incident approve <ID>"),
+    (
+        "reject 1",
+        "say why it is rejected, so the next draft can be better",
+        "/incident reject <ID> <reason>",
+    ),
+    (
+        "reject soon please",
+        "'soon' is not an incident ID; write it like INC-7, inc-7 or 7",
+        "/incident reject <ID> <reason>",
+    ),
     (
         "help nope",
-        "no help for 'nope'; try one of open, list, show, update, status, sev, assign, resolve, link, statement, postmortem, help",
+        "no help for 'nope'; try one of open, list, show, update, status, sev, assign, resolve, link, statement, approve, reject, postmortem, help",
         "/incident help [subcommand]",
     ),
 ]

@@ -120,6 +120,21 @@ async def test_approval_in_teams_follows_the_same_rules_as_slack(bot: TeamsBot) 
 
 
 @redis_only
+async def test_approval_can_be_typed_in_teams_too(bot: TeamsBot) -> None:
+    await bot.say("incident open Login fails sev:1 components:web", user=LEAD)
+    await bot.posts(COMMS_CHANNEL, 1)
+
+    assert "another comms member must approve it" in await bot.say(
+        "incident approve INC-1", user=LEAD
+    )
+    assert (await bot.say("incident reject INC-1", user=COMMS)).startswith("say why it is rejected")
+    assert await bot.say("incident approve INC-1", user=COMMS) == (
+        "Published the statement for INC-1."
+    )
+    assert [s.incident for s in await bot.runtime.statements.published()] == [1]
+
+
+@redis_only
 async def test_edit_and_reject_forms_are_cards_in_the_thread(bot: TeamsBot) -> None:
     await bot.say("incident open Login fails components:web", user=RESPONDER)
     [draft] = await bot.posts(COMMS_CHANNEL, 1)
