@@ -70,6 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             for problem in settings_problems:
                 print(f"  {problem}", file=sys.stderr)
             return EXIT_FAILED
+        from bot.mirrors.statuspage_io import half_configured
+
+        warning = half_configured(settings, config)
+        if warning is not None:
+            print(f"statusbot: warning: {warning}", file=sys.stderr)
         print(
             f"{config_path}: OK ({len(config.components)} components, {len(config.checks)} checks, "
             f"languages {', '.join(config.languages)}; templates in "

@@ -440,6 +440,27 @@ class Statements(_Model):
     templates: Path | None = None
 
 
+_REMOTE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _remote_id(value: str) -> str:
+    # These go into request paths: letters, digits, '-' and '_' only, as Statuspage's are.
+    if not _REMOTE_ID.match(value):
+        raise ValueError(f"{value!r} is not a Statuspage ID (letters, digits, '-' and '_')")
+    return value
+
+
+RemoteId = Annotated[str, AfterValidator(_remote_id)]
+
+
+class StatuspageIo(_Model):
+    """An existing Atlassian Statuspage page that approved statements are mirrored to."""
+
+    page_id: RemoteId
+    # Our component ID -> the ID of the same component on that page.
+    components: dict[str, RemoteId] = Field(default_factory=dict)
+
+
 class MonitorSettings(_Model):
     """Optional tuning; the defaults suit most estates."""
 
@@ -459,6 +480,7 @@ class Config(_Model):
     maintenance: list[Maintenance] = Field(default_factory=list)
     statements: Statements = Statements()
     monitor: MonitorSettings = MonitorSettings()
+    statuspage_io: StatuspageIo | None = None
     _index: tuple[list[Any], dict[str, list[Any]]] | None = PrivateAttr(default=None)
 
     @field_validator("timezone")
@@ -734,6 +756,14 @@ def _cross_reference(config: Config, file: str) -> Iterable[ConfigIssue]:
                     f"unknown component {component_id!r}; "
                     f"expected one of {_listing(component_ids)}",
                 )
+    mirrored = config.statuspage_io.components if config.statuspage_io else {}
+    for component_id in mirrored:
+        if component_id not in known:
+            yield ConfigIssue(
+                file,
+                f"statuspage_io.components.{component_id}",
+                f"unknown component {component_id!r}; expected one of {_listing(component_ids)}",
+            )
 
 
 def _listing(ids: list[str]) -> str:

@@ -27,6 +27,7 @@ from bot.incidents.service import IncidentService
 from bot.incidents.store import IncidentStore
 from bot.leader import LeaderLease
 from bot.metrics import Metrics
+from bot.mirrors.statuspage_io import build_statuspage_mirror, half_configured
 from bot.monitoring.alerts import Alerter
 from bot.monitoring.checks.probe import ProbeContext, build_ssl_context, make_http_client
 from bot.monitoring.monitor import Monitor
@@ -108,6 +109,17 @@ class Runtime:
             WithoutWordMetrics(self.incidents, self.metrics).on_published
         )
         self.cadence.hooks.append(self.statements.tick)
+        self.statuspage_io = build_statuspage_mirror(
+            settings,
+            config,
+            self.kv,
+            self.incidents,
+            self.poster,
+            self.outbox,
+            ssl_context,
+        )
+        if self.statuspage_io is not None:
+            self.statements.published_listeners.append(self.statuspage_io.on_published)
         self.lease = LeaderLease(self.kv, ttl=lease_ttl)
         # With Redis, replicas share the checks (partitions of components); embedded, the one
         # process runs them all.
@@ -163,6 +175,10 @@ class Runtime:
         for role in ("responders", "comms"):
             if self.access.is_open(role):
                 lines.append(f"roles: nobody is listed in roles.{role}, so everyone has that role")
+        if self.statuspage_io is not None:
+            lines.append(self.statuspage_io.describe())
+        elif (warning := half_configured(self.settings, self.config)) is not None:
+            lines.append(warning)
         return lines
 
     async def start(self, *, serve_http: bool = True) -> None:
@@ -231,6 +247,8 @@ class Runtime:
         if self._runner is not None:
             await self._runner.cleanup()
         await self.http.aclose()
+        if self.statuspage_io is not None:
+            await self.statuspage_io.aclose()
         for adapter in self.adapters.values():
             await adapter.aclose()
         await self.kv.close()

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     console_user: str = Field("console", min_length=1, validation_alias="STATUSBOT_CONSOLE_USER")
     static_dir: Path | None = Field(None, validation_alias="STATUSBOT_STATIC_DIR")
 
+    # Approved statements are mirrored to an existing Atlassian Statuspage page when this key
+    # and the config's `statuspage_io` section are both given.
+    statuspage_api_key: SecretStr | None = Field(None, validation_alias="STATUSPAGE_API_KEY")
+    statuspage_api_url: str = Field(
+        "https://api.statuspage.io/v1", validation_alias="STATUSPAGE_API_URL"
+    )
+
     # Outgoing HTTPS trusts these CA bundles when set (corporate CAs, tests).
     ssl_cert_file: Path | None = Field(
         None, validation_alias=AliasChoices("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")

@@ -20,7 +20,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -57,6 +57,20 @@ class Delivery(BaseModel):
     created_at: float = Field(default_factory=time.time)
     last_error: str | None = None
     uncertain: bool = False  # an attempt timed out after sending: look before posting again
+    # What a sender (below) needs to deliver something that is not a chat post.
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class Sender(Protocol):
+    """Delivers what is not a chat post (a request to another service, a mail), with the same
+    queueing, order per lane, retries and set-aside as posts. A delivery reaches the sender
+    registered under its `platform`; `message.text` says what it is in logs.
+
+    `send` raises DeliveryError like an adapter does: transient ones are retried (`uncertain`
+    when the request may have arrived), permanent ones set aside.
+    """
+
+    async def send(self, delivery: Delivery) -> None: ...
 
 
 class Outbox:
@@ -71,6 +85,8 @@ class Outbox:
     ) -> None:
         self._kv = kv
         self._adapters = adapters
+        # Deliveries that are not chat posts, by `platform`; the poster never fans out to these.
+        self.senders: dict[str, Sender] = {}
         self._metrics = metrics
         self._clock = clock
         self._wake = asyncio.Event()
@@ -166,12 +182,17 @@ class Outbox:
 
     async def _attempt(self, delivery: Delivery) -> bool:
         """Try the lane's head once; True when the lane may move on."""
+        sender = self.senders.get(delivery.platform)
         adapter = self._adapters.get(delivery.platform)
-        if adapter is None:
+        if sender is None and adapter is None:
             await self._set_aside(delivery, f"no {delivery.platform} adapter is configured")
             return True
         try:
-            await self._deliver(adapter, delivery)
+            if sender is not None:
+                await sender.send(delivery)
+            else:
+                assert adapter is not None
+                await self._deliver(adapter, delivery)
         except DeliveryError as exc:
             if exc.permanent:
                 await self._set_aside(delivery, exc.reason)

@@ -1,0 +1,1 @@
+"""Other status pages kept in step with the statements statusbot publishes."""
