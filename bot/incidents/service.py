@@ -143,29 +143,15 @@ class IncidentService:
     async def _link_earlier(self, incident: Incident, earlier: Recurrence, now: datetime) -> None:
         """Record both ends of the automatic link to the incident this one looks like a return
         of; the new card shows it, the earlier incident's card and timeline learn of it."""
-        await self.store.append(
-            incident.number,
-            TimelineEntry(
-                at=now,
-                actor=SYSTEM_ACTOR,
-                kind="link",
-                text=f"linked automatically: {earlier.describe(now)}",
-            ),
-        )
+        text = f"linked automatically: {earlier.describe(now)}"
+        await self.record(incident.number, SYSTEM_ACTOR, "link", text)
         previous = await self.store.get(earlier.number)
         if previous is None or incident.number in previous.links:
             return
         previous.links.append(incident.number)
         await self.store.save(previous)
-        await self.store.append(
-            previous.number,
-            TimelineEntry(
-                at=now,
-                actor=SYSTEM_ACTOR,
-                kind="link",
-                text=f"linked to {incident.id}: the same components went down again",
-            ),
-        )
+        text = f"linked to {incident.id}: the same components went down again"
+        await self.record(previous.number, SYSTEM_ACTOR, "link", text)
         await self._poster.update(
             "incidents",
             render_card(self.config, previous, now),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from handlers.console.adapter import ConsoleAdapter
 from handlers.console.prompt import answer, parse_line, read_commands
 from tests.acceptance.test_run import write_config
 from tests.support.builders import make_config
-from tests.support.process import bot_environment
+from tests.support.process import type_at_console
 from tests.support.service import Service
 
 
@@ -104,29 +103,12 @@ async def test_statusbot_run_answers_commands_typed_at_its_prompt(tmp_path: Path
     service = await Service().start()
     try:
         config = write_config(tmp_path, service)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "--config",
-            str(config),
-            env=bot_environment(PORT="0", STATUSBOT_HOST="127.0.0.1"),
-            cwd=tmp_path,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+        seen = await type_at_console(
+            config,
+            tmp_path,
+            ["/incident open Login fails sev:1 components:web", "/status"],
+            until="Open incidents:",
         )
-        assert process.stdin is not None and process.stdout is not None
-        process.stdin.write(b"/incident open Login fails sev:1 components:web\n/status\n")
-        await process.stdin.drain()
-        seen = ""
-        while "Open incidents:" not in seen:
-            line = await asyncio.wait_for(process.stdout.readline(), 20)
-            assert line, "statusbot exited early"
-            seen += line.decode()
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 15)
     finally:
         await service.stop()
     assert "Declared INC-1 (sev1, investigating): Login fails." in seen

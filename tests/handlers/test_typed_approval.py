@@ -6,9 +6,7 @@ there too); Teams: tests/handlers/test_teams.py.
 
 from __future__ import annotations
 
-import asyncio
 import io
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from handlers.console.adapter import ConsoleAdapter
 from handlers.console.prompt import answer
 from tests.acceptance.test_run import write_config
 from tests.support.builders import make_config
-from tests.support.process import bot_environment
+from tests.support.process import type_at_console
 from tests.support.service import Service
 from tests.support.slack_app import (
     COMMS,
@@ -182,29 +180,13 @@ async def test_statusbot_run_types_as_statusbot_console_user(tmp_path: Path) -> 
         config.write_text(
             config.read_text() + "roles: {responders: [alice], comms: [alice, carol]}\n"
         )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "--config",
-            str(config),
-            env=bot_environment(PORT="0", STATUSBOT_HOST="127.0.0.1", STATUSBOT_CONSOLE_USER="bob"),
-            cwd=tmp_path,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+        seen = await type_at_console(
+            config,
+            tmp_path,
+            ["/incident open Login fails sev:1 components:web"],
+            until="Only responders",
+            STATUSBOT_CONSOLE_USER="bob",
         )
-        assert process.stdin is not None and process.stdout is not None
-        process.stdin.write(b"/incident open Login fails sev:1 components:web\n")
-        await process.stdin.drain()
-        seen = ""
-        while "Only responders" not in seen:
-            line = await asyncio.wait_for(process.stdout.readline(), 20)
-            assert line, "statusbot exited early"
-            seen += line.decode()
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 15)
     finally:
         await service.stop()
     assert "Only responders may open incidents; ask someone with that role" in seen

@@ -97,3 +97,35 @@ async def wait_for(predicate: object, timeout: float = 20, what: str = "conditio
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+async def type_at_console(config: Path, cwd: Path, lines: list[str], until: str, **env: str) -> str:
+    """Run `statusbot run` without chat credentials, type `lines` at its prompt, and return
+    what it printed up to the line containing `until`."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--config",
+        str(config),
+        env=bot_environment(PORT="0", STATUSBOT_HOST="127.0.0.1", **env),
+        cwd=cwd,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        process.stdin.write("".join(f"{line}\n" for line in lines).encode())
+        await process.stdin.drain()
+        seen = ""
+        while until not in seen:
+            line = await asyncio.wait_for(process.stdout.readline(), 20)
+            assert line, f"statusbot exited early; it printed: {seen}"
+            seen += line.decode()
+        return seen
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await asyncio.wait_for(process.wait(), 15)
