@@ -9,6 +9,9 @@ first post has even gone out.
 Platforms differ in what they can do (`Capabilities`): where one cannot thread, a reply is
 posted on its own and names the post it follows; where one cannot edit, a change is posted anew,
 unless the domain said a reply carries the same news (`if_no_edits="skip"`).
+
+Chat posts are one kind of delivery. Other kinds (subscriber mail, webhooks) are delivered by
+the `Sender` registered for their `kind`, with the same lanes, order, retries and set-aside.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -40,11 +43,17 @@ _MAX_BACKOFF = 300.0
 _MAX_DEAD = 1000
 
 
+CHAT = "chat"
+
+
 class Delivery(BaseModel):
-    """One post, update or thread reply waiting to be delivered."""
+    """One post, update or thread reply waiting to be delivered (or, for another `kind`,
+    whatever that kind's sender delivers: `platform` is then the kind, `channel` where it goes,
+    `message.text` a one-line description for logs, and `payload` what the sender needs)."""
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex)
     lane: str
+    kind: str = CHAT
     platform: str
     channel: str
     op: Literal["post", "update", "reply"] = "post"
@@ -57,6 +66,14 @@ class Delivery(BaseModel):
     created_at: float = Field(default_factory=time.time)
     last_error: str | None = None
     uncertain: bool = False  # an attempt timed out after sending: look before posting again
+    payload: dict[str, str] = Field(default_factory=dict)
+
+
+class Sender(Protocol):
+    """Delivers the deliveries of one kind other than chat posts; raises DeliveryError as a chat
+    adapter does (transient: retried with backoff; permanent: set aside)."""
+
+    async def send(self, delivery: Delivery) -> None: ...
 
 
 class Outbox:
@@ -76,6 +93,11 @@ class Outbox:
         self._wake = asyncio.Event()
         self._busy: set[str] = set()
         self._slots = asyncio.Semaphore(concurrency)
+        self._senders: dict[str, Sender] = {}
+
+    def register(self, kind: str, sender: Sender) -> None:
+        """Deliver deliveries of `kind` with `sender` from now on."""
+        self._senders[kind] = sender
 
     @property
     def adapters(self) -> Mapping[str, ChatAdapter]:
@@ -166,12 +188,19 @@ class Outbox:
 
     async def _attempt(self, delivery: Delivery) -> bool:
         """Try the lane's head once; True when the lane may move on."""
-        adapter = self._adapters.get(delivery.platform)
-        if adapter is None:
-            await self._set_aside(delivery, f"no {delivery.platform} adapter is configured")
-            return True
         try:
-            await self._deliver(adapter, delivery)
+            if delivery.kind == CHAT:
+                adapter = self._adapters.get(delivery.platform)
+                if adapter is None:
+                    await self._set_aside(delivery, f"no {delivery.platform} adapter is configured")
+                    return True
+                await self._deliver(adapter, delivery)
+            else:
+                sender = self._senders.get(delivery.kind)
+                if sender is None:
+                    await self._set_aside(delivery, f"nothing delivers {delivery.kind} here")
+                    return True
+                await sender.send(delivery)
         except DeliveryError as exc:
             if exc.permanent:
                 await self._set_aside(delivery, exc.reason)
