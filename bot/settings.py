@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     alertmanager_token: SecretStr | None = Field(None, validation_alias="ALERTMANAGER_TOKEN")
     public_url: str = Field("http://localhost:3000", validation_alias="STATUSBOT_PUBLIC_URL")
     static_dir: Path | None = Field(None, validation_alias="STATUSBOT_STATIC_DIR")
+    # Status-page subscribers by email: smtp://user:pass@host:587 or smtps://host:465.
+    smtp_url: SecretStr | None = Field(None, validation_alias="SMTP_URL")
+    mail_from: str | None = Field(None, validation_alias="STATUSBOT_MAIL_FROM")
 
     # Outgoing HTTPS trusts these CA bundles when set (corporate CAs, tests).
     ssl_cert_file: Path | None = Field(

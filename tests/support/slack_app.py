@@ -480,9 +480,15 @@ async def repair_component(bot: SlackBot, check_id: str = "web-home", times: int
 
 
 async def start_runtime(
-    config: Config, kv: KeyValue, mock: MockSlack, lease_ttl: timedelta = timedelta(seconds=15)
+    config: Config,
+    kv: KeyValue,
+    mock: MockSlack,
+    lease_ttl: timedelta = timedelta(seconds=15),
+    environment: dict[str, Any] | None = None,
 ) -> Runtime:
-    runtime = build_runtime(slack_settings(mock), config, kv=kv, lease_ttl=lease_ttl)
+    """`environment`: settings that differ from the test defaults (`{"smtp_url": ...}`)."""
+    settings = slack_settings(mock).model_copy(update=environment or {})
+    runtime = build_runtime(settings, config, kv=kv, lease_ttl=lease_ttl)
     install_chat(runtime)
     await runtime.start()
     return runtime
@@ -511,6 +517,7 @@ async def running_bot(
     config: Config | None = None,
     mock: MockSlack | None = None,
     settle: bool = True,
+    environment: dict[str, Any] | None = None,
 ) -> AsyncIterator[SlackBot]:
     """A real Runtime serving `/slack/events` on a free port, Slack's Web API mocked.
 
@@ -521,7 +528,7 @@ async def running_bot(
     own_mock = mock is None
     slack = mock or await MockSlack().start()
     slack.groups.setdefault(ONCALL_GROUP, [ONCALL_MEMBER])
-    runtime = await start_runtime(config or slack_config(), kv, slack)
+    runtime = await start_runtime(config or slack_config(), kv, slack, environment=environment)
     try:
         async with httpx.AsyncClient(timeout=10, verify=False) as http:
             bot = SlackBot(runtime, slack, http)
