@@ -167,6 +167,14 @@ class Runtime:
                 f"teams: channels.{{{','.join(kinds)}}}.teams_channel are configured, but "
                 "TEAMS_APP_ID and TEAMS_APP_PASSWORD are not set: nothing is posted there"
             )
+        mailing, webhooks = self.subscriptions.mailing, len(self.config.subscribers.webhooks)
+        if mailing is not None:
+            lines.append(
+                f"subscribers: by email through {mailing.transport.server.where} from "
+                f"{mailing.composer.sender}; {webhooks} webhook(s)"
+            )
+        else:
+            lines.append(f"subscribers: {webhooks} webhook(s); email is off (SMTP_URL is not set)")
         for role in ("responders", "comms"):
             if self.access.is_open(role):
                 lines.append(f"roles: nobody is listed in roles.{role}, so everyone has that role")

@@ -3,6 +3,7 @@ receiver, and the steps a customer and comms take."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -116,21 +117,49 @@ def _has_approve(post: Any) -> bool:
 
 
 @dataclass
-class Receiver:
-    """A webhook endpoint: answers each POST with the next status of `answers` (then 200)."""
+class Request:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    status: int  # what the receiver answered
+    at: float  # loop time
 
-    answers: list[tuple[int, dict[str, str]]] = field(default_factory=list)
-    requests: list[tuple[dict[str, str], bytes, int]] = field(default_factory=list)
+
+@dataclass
+class Receiver:
+    """A webhook endpoint: answers each POST to a path with the next of `by_path[path]` (status,
+    headers), then 200."""
+
+    by_path: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    received: list[Request] = field(default_factory=list)
     runner: web.AppRunner | None = None
     port: int = 0
+
+    @property
+    def answers(self) -> list[tuple[int, dict[str, str]]]:
+        return self.by_path.setdefault("/hook", [])
+
+    @answers.setter
+    def answers(self, value: list[tuple[int, dict[str, str]]]) -> None:
+        self.by_path["/hook"] = value
+
+    @property
+    def requests(self) -> list[tuple[dict[str, str], bytes, int]]:
+        return [(r.headers, r.body, r.status) for r in self.on("/hook")]
+
+    def on(self, path: str) -> list[Request]:
+        return [r for r in self.received if r.path == path]
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
     async def start(self) -> Receiver:
         async def hook(request: web.Request) -> web.Response:
-            status, headers = self.answers.pop(0) if self.answers else (200, {})
-            self.requests.append((dict(request.headers), await request.read(), status))
+            waiting = self.by_path.get(request.path) or []
+            status, headers = waiting.pop(0) if waiting else (200, {})
+            body = await request.read()
+            at = asyncio.get_running_loop().time()
+            self.received.append(Request(request.path, dict(request.headers), body, status, at))
             return web.Response(status=status, headers=headers, text="ok")
 
         app = web.Application()

@@ -8,7 +8,6 @@ import re
 
 from bot.store.keyvalue import KeyValue
 from tests.subscribers.conftest import (
-    LINK,
     PUBLIC_URL,
     Customer,
     mail_environment,
@@ -284,7 +283,3 @@ async def test_without_smtp_url_the_form_is_hidden_and_the_routes_are_404(kv: Ke
         ]:
             response = await bot.http.request(method, base + path)
             assert response.status_code == 404, path
-
-
-def test_links_in_mails_are_on_the_public_url() -> None:
-    assert LINK.match(f"{PUBLIC_URL}/unsubscribe?token=abc")
