@@ -31,6 +31,7 @@ _FORM = "application/x-www-form-urlencoded"
 _ONE_CLICK_TYPES = (_FORM, "multipart/form-data")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_LANGUAGE = web.RequestKey("subscriber_language", str)
 
 
 def add_subscriber_routes(
@@ -62,22 +63,29 @@ class _Routes:
         """Bad input and a store outage answered as pages, in the visitor's language."""
 
         async def guarded(request: web.Request) -> web.StreamResponse:
-            language = self._subscriptions.language(request.query.get("lang"))
             try:
                 return await handler(request)
             except _BadRequest as exc:
+                language = self._language_of(request)
                 return self._page(language, "error_title", exc.key, status=exc.status)
             except UNAVAILABLE as exc:
                 log.warning("subscriptions: the store is unavailable (%s)", exc)
+                language = self._language_of(request)
                 return self._page(
                     language, "error_title", "unavailable", status=503, retry_after="10"
                 )
 
         return guarded
 
+    def _language_of(self, request: web.Request) -> str:
+        """The form's language once it is read, else the link's (`?lang=`)."""
+        wanted = request.get(_LANGUAGE)
+        return wanted or self._subscriptions.language(request.query.get("lang"))
+
     async def subscribe(self, request: web.Request) -> web.StreamResponse:
         fields = await _form(request)
         language = self._subscriptions.language(fields.get("lang") or request.query.get("lang"))
+        request[_LANGUAGE] = language
         email = fields.get("email", "").strip()
         if not email:
             return self._page(language, "error_title", "missing_email", status=400)

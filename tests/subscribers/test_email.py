@@ -5,7 +5,9 @@ click), over a real SMTP server on loopback."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+from bot.store import RedisKeyValue
 from bot.store.keyvalue import KeyValue
 from tests.subscribers.conftest import (
     PUBLIC_URL,
@@ -13,6 +15,7 @@ from tests.subscribers.conftest import (
     mail_environment,
     publish_statement,
 )
+from tests.support.redis_server import RedisServer
 from tests.support.slack_app import redis_only, running_bot
 from tests.support.smtp_server import SmtpServer
 
@@ -283,3 +286,51 @@ async def test_without_smtp_url_the_form_is_hidden_and_the_routes_are_404(kv: Ke
         ]:
             response = await bot.http.request(method, base + path)
             assert response.status_code == 404, path
+
+
+@redis_only
+async def test_a_fan_out_run_again_queues_nobody_twice(customer: Customer) -> None:
+    bot = customer.bot
+    for name in ("one", "two"):
+        await customer.confirmed(f"{name}@example.com")
+    statement_id = await publish_statement(bot)
+    await bot.settled()
+    # As if the fan-out had been interrupted after queueing and the outbox ran it again.
+    assert await bot.runtime.subscriptions.fan_out(statement_id) == 0
+    await customer.confirmed("three@example.com")
+    assert await bot.runtime.subscriptions.fan_out(statement_id) == 1  # only the newcomer
+    await bot.settled()
+    for name in ("one", "two", "three"):
+        statements = [
+            m for m in customer.smtp.to(f"{name}@example.com") if "List-Unsubscribe" in m.message
+        ]
+        assert len(statements) == 1, name
+
+
+async def test_a_store_outage_is_a_503_page_never_a_traceback(
+    tmp_path: Path, unique_prefix: str, smtp: SmtpServer
+) -> None:
+    server = await RedisServer(tmp_path).start()
+    kv = RedisKeyValue.from_url(server.url, unique_prefix)
+    try:
+        async with running_bot(kv, environment=mail_environment(smtp)) as bot:
+            customer = Customer(bot, smtp)
+            await server.stop(kill=True)
+            for response in [
+                await customer.subscribe("later@example.com", "it"),
+                await customer.get(f"{PUBLIC_URL}/subscribe/confirm?token=abc"),
+                await customer.get(f"{PUBLIC_URL}/unsubscribe?token=abc"),
+            ]:
+                assert response.status_code == 503
+                assert response.headers["Retry-After"] == "10"
+                assert "Traceback" not in response.text
+            assert (
+                "Il servizio non è disponibile in questo momento; riprova tra poco."
+                in (await customer.subscribe("later@example.com", "it")).text
+            )
+            await server.start()
+            assert (await customer.subscribe("later@example.com")).status_code == 200
+            await customer.mails("later@example.com", 1)
+    finally:
+        await kv.close()
+        await server.stop()
