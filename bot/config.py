@@ -429,7 +429,10 @@ def parse_config(
     except ValidationError as exc:
         # Every mistake in one run: the unset variables, the invalid values and, as far as the
         # document allows, the references between its parts.
-        issues += [_issue_from_pydantic(file, error) for error in exc.errors()]
+        # A value left empty by an unset variable is reported once, as the unset variable.
+        unset = {issue.path for issue in issues}
+        found = [_issue_from_pydantic(file, error) for error in exc.errors()]
+        issues += [issue for issue in found if issue.path not in unset]
         issues += _cross_reference_raw(data, file, issues)
         raise ConfigError(issues) from None
     issues += _cross_reference(config, file)

@@ -188,6 +188,7 @@ def test_webhook_config_errors_name_the_key(
         slack_config(subscribers={"webhooks": [webhook]})
     found = [(i.path, i.message) for i in caught.value.issues]
     assert any(p == path and message in m for p, m in found), found
+    assert [p for p, _ in found].count(path) == 1, found  # one line per mistake
 
 
 def test_a_secret_never_shows_in_the_config() -> None:
