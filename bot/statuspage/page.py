@@ -105,7 +105,7 @@ class PageRenderer:
         digest = hashlib.sha256(self.css.encode()).digest()
         # The page runs no script at all; the one inline stylesheet is allowed by its hash, and
         # the only form may post only to the subscription route.
-        form_action = f"{subscribe_url}" if subscribe_url else "'none'"
+        form_action = subscribe_url or "'none'"
         self.content_security_policy = (
             "default-src 'none'; "
             f"style-src 'sha256-{base64.b64encode(digest).decode()}'; "

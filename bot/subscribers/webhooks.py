@@ -66,8 +66,11 @@ class WebhookSender:
         self._webhooks = {webhook_key(w.url): w for w in webhooks}
         self._page = page
         self._metrics = metrics
-        self._http = httpx.AsyncClient(
-            verify=ssl_context or True, timeout=_TIMEOUT, follow_redirects=False
+        # Only where webhooks are configured: most processes never post one.
+        self._http = (
+            httpx.AsyncClient(verify=ssl_context or True, timeout=_TIMEOUT, follow_redirects=False)
+            if webhooks
+            else None
         )
 
     async def deliveries(self, statement: Statement) -> list[Delivery]:
@@ -113,7 +116,7 @@ class WebhookSender:
 
     async def send(self, delivery: Delivery) -> None:
         webhook = self._webhooks.get(delivery.payload.get("webhook", ""))
-        if webhook is None:
+        if webhook is None or self._http is None:
             raise DeliveryError("this webhook is no longer configured", permanent=True)
         body = delivery.payload["body"].encode()
         headers = {
@@ -144,7 +147,8 @@ class WebhookSender:
         raise DeliveryError(f"webhook {host} refused the delivery: HTTP {status}", permanent=True)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
 
 def _host(url: str) -> str:
