@@ -59,12 +59,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_FAILED if args.command == "validate" else EXIT_USAGE
     if args.command == "validate":
+        from bot.subscribers import settings_problems as subscriber_problems
         from bot.wiring import platform_problems
 
-        settings_problems = platform_problems(settings, config)
+        settings_problems = platform_problems(settings, config) + subscriber_problems(settings)
         if settings_problems:
             print(
-                f"statusbot: {len(settings_problems)} problem(s) in the chat settings:",
+                f"statusbot: {len(settings_problems)} problem(s) in the settings:",
                 file=sys.stderr,
             )
             for problem in settings_problems:
@@ -140,6 +141,13 @@ async def run_bot(settings: Settings, config: Config) -> int:
             "Slack's requests (or set SLACK_APP_TOKEN to use Socket Mode instead)",
             file=sys.stderr,
         )
+        return EXIT_USAGE
+    from bot.subscribers import settings_problems
+
+    problems = settings_problems(settings)
+    for problem in problems:
+        print(f"statusbot: {problem}", file=sys.stderr)
+    if problems:
         return EXIT_USAGE
     runtime = build_runtime(settings, config)
     install_chat(runtime, console_commands=True)

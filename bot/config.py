@@ -461,6 +461,33 @@ class StatuspageIo(_Model):
     components: dict[str, RemoteId] = Field(default_factory=dict)
 
 
+class WebhookSubscriber(_Model):
+    """A receiver of every published statement: a signed JSON POST to `url`."""
+
+    url: str
+    secret: SecretStr  # signs each body (HMAC-SHA256); from ${VAR}, never shown
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/?#]+(/\S*)?$", value):
+            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _some_secret(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("the secret cannot be empty (receivers verify signatures with it)")
+        return value
+
+
+class Subscribers(_Model):
+    """Who hears of every published statement besides the page's email subscribers."""
+
+    webhooks: list[WebhookSubscriber] = Field(default_factory=list)
+
+
 class MonitorSettings(_Model):
     """Optional tuning; the defaults suit most estates."""
 
@@ -479,6 +506,7 @@ class Config(_Model):
     incidents: IncidentSettings = IncidentSettings()
     maintenance: list[Maintenance] = Field(default_factory=list)
     statements: Statements = Statements()
+    subscribers: Subscribers = Subscribers()
     monitor: MonitorSettings = MonitorSettings()
     statuspage_io: StatuspageIo | None = None
     _index: tuple[list[Any], dict[str, list[Any]]] | None = PrivateAttr(default=None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -86,6 +88,27 @@ class Metrics:
             buckets=_WITHOUT_WORD_BUCKETS,
             registry=r,
         )
+
+        self.subscribers = Gauge(
+            "statusbot_subscribers",
+            "Email subscribers of the status page, by state (read at each scrape)",
+            ["state"],
+            registry=r,
+        )
+        self.subscriber_mails = Counter(
+            "statusbot_subscriber_mails_total",
+            "Mails to subscribers, by kind (confirmation, statement) and result (sent, failed)",
+            ["kind", "result"],
+            registry=r,
+        )
+        self.webhook_deliveries = Counter(
+            "statusbot_webhook_deliveries_total",
+            "Webhook POSTs of published statements, by result (delivered, failed)",
+            ["result"],
+            registry=r,
+        )
+        # Read before each scrape: gauges of what the store holds (a count of subscribers).
+        self.before_scrape: list[Callable[[], Awaitable[None]]] = []
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

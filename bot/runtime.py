@@ -41,6 +41,7 @@ from bot.status_report import StatusReport
 from bot.statuspage import PublicFiles, StatusPage, add_status_page_routes
 from bot.store import open_keyvalue
 from bot.store.keyvalue import KeyValue
+from bot.subscribers import add_subscriber_routes, build_subscriptions
 from bot.web import create_web_app
 
 log = logging.getLogger(__name__)
@@ -139,10 +140,23 @@ class Runtime:
             self.statements,
             lambda: clock().replace(second=0, microsecond=0),
         )
-        self.public = PublicFiles(page, settings.static_dir)
+        self.subscriptions = build_subscriptions(
+            settings,
+            config,
+            self.kv,
+            self.outbox,
+            self.statements.store,
+            page,
+            self.metrics,
+            ssl_context,
+        )
+        subscribe_url = f"{page.public_url}/subscribe" if self.subscriptions.by_email else None
+        self.public = PublicFiles(page, settings.static_dir, subscribe_url=subscribe_url)
         add_status_page_routes(self.web_app, self.public)
+        add_subscriber_routes(self.web_app, self.subscriptions, page.public_url)
         self.incidents.listeners.append(self.public.changed_async)
         self.statements.published_listeners.append(self.public.changed_async)
+        self.statements.published_listeners.append(self.subscriptions.on_published)
         self.monitor.health_listeners.append(self.public.changed)
         # Started with the process on every replica (chat listeners: Socket Mode, the console).
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
@@ -172,6 +186,14 @@ class Runtime:
                 f"teams: channels.{{{','.join(kinds)}}}.teams_channel are configured, but "
                 "TEAMS_APP_ID and TEAMS_APP_PASSWORD are not set: nothing is posted there"
             )
+        mailing, webhooks = self.subscriptions.mailing, len(self.config.subscribers.webhooks)
+        if mailing is not None:
+            lines.append(
+                f"subscribers: by email through {mailing.transport.server.where} from "
+                f"{mailing.composer.sender}; {webhooks} webhook(s)"
+            )
+        else:
+            lines.append(f"subscribers: {webhooks} webhook(s); email is off (SMTP_URL is not set)")
         for role in ("responders", "comms"):
             if self.access.is_open(role):
                 lines.append(f"roles: nobody is listed in roles.{role}, so everyone has that role")
@@ -249,6 +271,7 @@ class Runtime:
         await self.http.aclose()
         if self.statuspage_io is not None:
             await self.statuspage_io.aclose()
+        await self.subscriptions.webhooks.aclose()
         for adapter in self.adapters.values():
             await adapter.aclose()
         await self.kv.close()

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # Who is typing at the console: roles and four eyes apply to this ID as to any chat user.
     console_user: str = Field("console", min_length=1, validation_alias="STATUSBOT_CONSOLE_USER")
     static_dir: Path | None = Field(None, validation_alias="STATUSBOT_STATIC_DIR")
+    # Status-page subscribers by email: smtp://user:pass@host:587 or smtps://host:465.
+    smtp_url: SecretStr | None = Field(None, validation_alias="SMTP_URL")
+    mail_from: str | None = Field(None, validation_alias="STATUSBOT_MAIL_FROM")
 
     # Approved statements are mirrored to an existing Atlassian Statuspage page when this key
     # and the config's `statuspage_io` section are both given.

@@ -52,6 +52,9 @@ def create_web_app(
             # only where and when the outbox last looked.
             with contextlib.suppress(Exception):
                 metrics.outbox_depth.set(await outbox_depth())
+        for refresh in metrics.before_scrape:
+            with contextlib.suppress(Exception):
+                await refresh()
         response = web.Response(body=metrics.render())
         response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
         return response

@@ -9,6 +9,9 @@ first post has even gone out.
 Platforms differ in what they can do (`Capabilities`): where one cannot thread, a reply is
 posted on its own and names the post it follows; where one cannot edit, a change is posted anew,
 unless the domain said a reply carries the same news (`if_no_edits="skip"`).
+
+Chat posts are one kind of delivery. Other kinds (subscriber mail, webhooks) are delivered by
+the `Sender` registered for their `kind`, with the same lanes, order, retries and set-aside.
 """
 
 from __future__ import annotations
@@ -40,11 +43,17 @@ _MAX_BACKOFF = 300.0
 _MAX_DEAD = 1000
 
 
+CHAT = "chat"
+
+
 class Delivery(BaseModel):
-    """One post, update or thread reply waiting to be delivered."""
+    """One post, update or thread reply waiting to be delivered (or, for another `kind`,
+    whatever that kind's sender delivers: `platform` is then the kind, `channel` where it goes,
+    `message.text` a one-line description for logs, and `payload` what the sender needs)."""
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex)
     lane: str
+    kind: str = CHAT
     platform: str
     channel: str
     op: Literal["post", "update", "reply"] = "post"
@@ -57,18 +66,12 @@ class Delivery(BaseModel):
     created_at: float = Field(default_factory=time.time)
     last_error: str | None = None
     uncertain: bool = False  # an attempt timed out after sending: look before posting again
-    # What a sender (below) needs to deliver something that is not a chat post.
-    payload: dict[str, Any] = Field(default_factory=dict)
+    payload: dict[str, Any] = Field(default_factory=dict)  # what a sender needs
 
 
 class Sender(Protocol):
-    """Delivers what is not a chat post (a request to another service, a mail), with the same
-    queueing, order per lane, retries and set-aside as posts. A delivery reaches the sender
-    registered under its `platform`; `message.text` says what it is in logs.
-
-    `send` raises DeliveryError like an adapter does: transient ones are retried (`uncertain`
-    when the request may have arrived), permanent ones set aside.
-    """
+    """Delivers the deliveries of one kind other than chat posts; raises DeliveryError as a chat
+    adapter does (transient: retried with backoff; permanent: set aside)."""
 
     async def send(self, delivery: Delivery) -> None: ...
 
@@ -85,13 +88,16 @@ class Outbox:
     ) -> None:
         self._kv = kv
         self._adapters = adapters
-        # Deliveries that are not chat posts, by `platform`; the poster never fans out to these.
-        self.senders: dict[str, Sender] = {}
         self._metrics = metrics
         self._clock = clock
         self._wake = asyncio.Event()
         self._busy: set[str] = set()
         self._slots = asyncio.Semaphore(concurrency)
+        self._senders: dict[str, Sender] = {}
+
+    def register(self, kind: str, sender: Sender) -> None:
+        """Deliver deliveries of `kind` with `sender` from now on."""
+        self._senders[kind] = sender
 
     @property
     def adapters(self) -> Mapping[str, ChatAdapter]:
@@ -182,17 +188,19 @@ class Outbox:
 
     async def _attempt(self, delivery: Delivery) -> bool:
         """Try the lane's head once; True when the lane may move on."""
-        sender = self.senders.get(delivery.platform)
-        adapter = self._adapters.get(delivery.platform)
-        if sender is None and adapter is None:
-            await self._set_aside(delivery, f"no {delivery.platform} adapter is configured")
-            return True
         try:
-            if sender is not None:
-                await sender.send(delivery)
-            else:
-                assert adapter is not None
+            if delivery.kind == CHAT:
+                adapter = self._adapters.get(delivery.platform)
+                if adapter is None:
+                    await self._set_aside(delivery, f"no {delivery.platform} adapter is configured")
+                    return True
                 await self._deliver(adapter, delivery)
+            else:
+                sender = self._senders.get(delivery.kind)
+                if sender is None:
+                    await self._set_aside(delivery, f"nothing delivers {delivery.kind} here")
+                    return True
+                await sender.send(delivery)
         except DeliveryError as exc:
             if exc.permanent:
                 await self._set_aside(delivery, exc.reason)

@@ -97,6 +97,7 @@ class StatuspageMirror:
         await self._outbox.enqueue(
             Delivery(
                 lane=f"{PLATFORM}:{subject}",
+                kind=PLATFORM,
                 platform=PLATFORM,
                 channel=self._mirror.page_id,
                 message=Message(text=f"Statuspage.io: {about}"),
@@ -270,5 +271,5 @@ def build_statuspage_mirror(
         return None
     api = StatuspageApi(settings.statuspage_api_url, key, config.statuspage_io.page_id, ssl_context)
     mirror = StatuspageMirror(config, config.statuspage_io, api, kv, incidents, poster, outbox)
-    outbox.senders[PLATFORM] = mirror
+    outbox.register(PLATFORM, mirror)
     return mirror

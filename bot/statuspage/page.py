@@ -86,7 +86,9 @@ def stylesheet() -> str:
 
 
 class PageRenderer:
-    def __init__(self, timezone: str, languages: list[str]) -> None:
+    def __init__(
+        self, timezone: str, languages: list[str], subscribe_url: str | None = None
+    ) -> None:
         self._env = Environment(
             loader=FileSystemLoader(str(TEMPLATES)),
             autoescape=True,  # comms' words and component names are text, never markup
@@ -97,13 +99,17 @@ class PageRenderer:
         self._template = self._env.get_template("page.html.j2")
         self._timezone = timezone
         self._languages = languages
+        # Where the "get updates by email" form posts; None: email subscriptions are off.
+        self._subscribe_url = subscribe_url
         self.css = stylesheet()
         digest = hashlib.sha256(self.css.encode()).digest()
-        # The page runs no script at all; the one inline stylesheet is allowed by its hash.
+        # The page runs no script at all; the one inline stylesheet is allowed by its hash, and
+        # the only form may post only to the subscription route.
+        form_action = subscribe_url or "'none'"
         self.content_security_policy = (
             "default-src 'none'; "
             f"style-src 'sha256-{base64.b64encode(digest).decode()}'; "
-            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+            f"base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
         )
 
     def render(self, status: PublicStatus) -> str:
@@ -128,6 +134,7 @@ class PageRenderer:
             symbol=lambda s: SYMBOLS[s],
             impact_status=impact_status,
             uptime_days=UPTIME_DAYS,
+            subscribe_url=self._subscribe_url,
         )
 
     def _day(self, day: DailyUptime, words: Words) -> Day:

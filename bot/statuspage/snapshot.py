@@ -83,9 +83,13 @@ def _file(
 
 
 class PublicFiles:
-    def __init__(self, page: StatusPage, static_dir: Path | None = None) -> None:
+    def __init__(
+        self, page: StatusPage, static_dir: Path | None = None, subscribe_url: str | None = None
+    ) -> None:
         self.page = page
-        self.renderer = PageRenderer(page.config.timezone, list(page.config.languages))
+        self.renderer = PageRenderer(
+            page.config.timezone, list(page.config.languages), subscribe_url=subscribe_url
+        )
         self._static_dir = static_dir
         self._files: dict[tuple[str, str], PublicFile] = {}
         self._rendered_at = float("-inf")

@@ -64,6 +64,10 @@ _EN: dict[str, str] = {
     "incident.scheduled": "Scheduled",
     "incident.in_progress": "In progress",
     "feed_title": "Service status: statements",
+    "email_updates": "Get updates by email",
+    "email_label": "Email address",
+    "subscribe_button": "Subscribe",
+    "email_note": "We send a confirmation link first; every mail has a link to unsubscribe.",
 }
 
 _IT: dict[str, str] = {
@@ -109,6 +113,13 @@ _IT: dict[str, str] = {
     "incident.scheduled": "Programmata",
     "incident.in_progress": "In corso",
     "feed_title": "Stato dei servizi: comunicazioni",
+    "email_updates": "Ricevi gli aggiornamenti via email",
+    "email_label": "Indirizzo email",
+    "subscribe_button": "Iscriviti",
+    "email_note": (
+        "Ti invieremo prima un link di conferma; ogni messaggio contiene un link per annullare "
+        "l'iscrizione."
+    ),
 }
 
 _STRINGS = {"en": _EN, "it": _IT}

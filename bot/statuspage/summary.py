@@ -37,13 +37,7 @@ def render_summary(status: PublicStatus, public_url: str, timezone: str) -> dict
     pid = page_id(public_url)
     components = {c.id: _component(c, pid, status.now) for c in status.components}
     return {
-        "page": {
-            "id": pid,
-            "name": words("title"),
-            "url": public_url,
-            "time_zone": timezone,
-            "updated_at": iso(status.now),
-        },
+        "page": _page(status, public_url, timezone),
         "components": list(components.values()),
         "incidents": [_incident(i, pid, public_url, components) for i in status.incidents],
         "scheduled_maintenances": [
@@ -55,6 +49,42 @@ def render_summary(status: PublicStatus, public_url: str, timezone: str) -> dict
             "indicator": INDICATORS[status.overall],
             "description": words.overall(status.overall),
         },
+    }
+
+
+def render_incident_event(
+    status: PublicStatus,
+    public_url: str,
+    timezone: str,
+    *,
+    incident: int | None = None,
+    maintenance: str | None = None,
+) -> dict[str, Any] | None:
+    """The page and one incident, or one announced maintenance window (in summary.json's
+    `scheduled_maintenances` shape), under `incident`, as Statuspage's own webhooks send them.
+    None when customers cannot see it (`status` must include past incidents)."""
+    pid = page_id(public_url)
+    components = {c.id: _component(c, pid, status.now) for c in status.components}
+    rendered: dict[str, Any] | None = None
+    for shown in (*status.incidents, *status.past):
+        if incident is not None and shown.number == incident:
+            rendered = _incident(shown, pid, public_url, components)
+            break
+    for window in status.maintenance:
+        if maintenance is not None and window.key == maintenance and window.announced:
+            rendered = _maintenance(window, pid, public_url, components)
+    if rendered is None:
+        return None
+    return {"page": _page(status, public_url, timezone), "incident": rendered}
+
+
+def _page(status: PublicStatus, public_url: str, timezone: str) -> dict[str, Any]:
+    return {
+        "id": page_id(public_url),
+        "name": Words(status.language)("title"),
+        "url": public_url,
+        "time_zone": timezone,
+        "updated_at": iso(status.now),
     }
 
 

@@ -41,7 +41,7 @@ async def test_a_sender_delivers_in_order_and_retries_after_an_uncertain_failure
     clock = EpochClock()
     outbox = Outbox(kv, {}, Metrics(), clock=clock)
     sender = Recorder(DeliveryError("no answer", uncertain=True, retry_after=30))
-    outbox.senders["mirror"] = sender
+    outbox.register("mirror", sender)
     await outbox.enqueue(request("x", 1))
     await outbox.enqueue(request("x", 2))
     await outbox.enqueue(request("y", 3))
@@ -62,7 +62,7 @@ async def test_a_sender_delivers_in_order_and_retries_after_an_uncertain_failure
 async def test_a_permanent_failure_is_set_aside_and_the_lane_moves_on(kv: KeyValue) -> None:
     outbox = Outbox(kv, {}, Metrics(), clock=EpochClock())
     sender = Recorder(DeliveryError("HTTP 422: invalid", permanent=True))
-    outbox.senders["mirror"] = sender
+    outbox.register("mirror", sender)
     await outbox.enqueue(request("x", 1))
     await outbox.enqueue(request("x", 2))
 
@@ -75,6 +75,6 @@ async def test_a_permanent_failure_is_set_aside_and_the_lane_moves_on(kv: KeyVal
 
 async def test_the_poster_does_not_fan_chat_posts_out_to_senders(kv: KeyValue) -> None:
     outbox = Outbox(kv, {}, Metrics(), clock=EpochClock())
-    outbox.senders["mirror"] = Recorder()
+    outbox.register("mirror", Recorder())
     poster = Poster(make_config(), outbox)
     assert poster.destinations("alerts") == []

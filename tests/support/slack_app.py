@@ -485,9 +485,12 @@ async def start_runtime(
     mock: MockSlack,
     lease_ttl: timedelta = timedelta(seconds=15),
     clock: Callable[[], datetime] | None = None,
+    environment: dict[str, Any] | None = None,
 ) -> Runtime:
+    """`environment`: settings that differ from the test defaults (`{"smtp_url": ...}`)."""
+    settings = slack_settings(mock).model_copy(update=environment or {})
     runtime = build_runtime(
-        slack_settings(mock),
+        settings,
         config,
         kv=kv,
         lease_ttl=lease_ttl,
@@ -522,6 +525,7 @@ async def running_bot(
     mock: MockSlack | None = None,
     settle: bool = True,
     clock: Callable[[], datetime] | None = None,
+    environment: dict[str, Any] | None = None,
 ) -> AsyncIterator[SlackBot]:
     """A real Runtime serving `/slack/events` on a free port, Slack's Web API mocked.
 
@@ -532,7 +536,9 @@ async def running_bot(
     own_mock = mock is None
     slack = mock or await MockSlack().start()
     slack.groups.setdefault(ONCALL_GROUP, [ONCALL_MEMBER])
-    runtime = await start_runtime(config or slack_config(), kv, slack, clock=clock)
+    runtime = await start_runtime(
+        config or slack_config(), kv, slack, clock=clock, environment=environment
+    )
     try:
         async with httpx.AsyncClient(timeout=10, verify=False) as http:
             bot = SlackBot(runtime, slack, http)
