@@ -28,6 +28,7 @@ class Recorder:
 def request(lane: str, n: int) -> Delivery:
     return Delivery(
         lane=lane,
+        kind="mirror",
         platform="mirror",
         channel="page",
         message=Message(text=f"#{n}"),
