@@ -168,6 +168,8 @@ class Runtime:
                 f"teams: channels.{{{','.join(kinds)}}}.teams_channel are configured, but "
                 "TEAMS_APP_ID and TEAMS_APP_PASSWORD are not set: nothing is posted there"
             )
+        if self.settings.alertmanager_token is not None:
+            lines.append("alertmanager: webhook on at POST /webhooks/alertmanager (bearer token)")
         for role in ("responders", "comms"):
             if self.access.is_open(role):
                 lines.append(f"roles: nobody is listed in roles.{role}, so everyone has that role")

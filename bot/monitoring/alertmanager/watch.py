@@ -5,7 +5,9 @@ component have one writer: the replica that runs its checks (partitions.py), thr
 per-component lock as check results. So the receiving replica only records the signal and wakes
 its own watcher; every watcher looks, about once a second, at the components it owns that have
 signals, and works a component's health out again when their set changed (an alert fired,
-resolved or expired) or when it has just become the owner (a restart or a takeover).
+resolved or expired) or when it has just become the owner (a restart or a takeover). While a
+component is held down by alerts it is also looked at again every half minute, as a check would
+be, so what time alone ends (a maintenance window, a silence, flapping) is acted on.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bot.store import UNAVAILABLE
 log = logging.getLogger(__name__)
 
 INTERVAL = timedelta(seconds=1)
+REFRESH = timedelta(seconds=30)
 
 
 class SignalWatcher:
@@ -33,14 +36,16 @@ class SignalWatcher:
         signals: AlertSignals,
         clock: Callable[[], datetime],
         interval: timedelta = INTERVAL,
+        refresh: timedelta = REFRESH,
     ) -> None:
         self._known = {c.id for c in config.components}
         self._signals = signals
         self._clock = clock
         self._interval = interval.total_seconds()
+        self._refresh = refresh.total_seconds()
         self._wake = asyncio.Event()
-        # What this replica last acted on, per component it owns: its firing signals.
-        self._seen: dict[str, frozenset[tuple[str, str, str]]] = {}
+        # What this replica last acted on, per component it owns: its firing signals, and when.
+        self._seen: dict[str, tuple[frozenset[tuple[str, str, str]], float]] = {}
         self._warned = float("-inf")
 
     def nudge(self) -> None:
@@ -80,8 +85,10 @@ class SignalWatcher:
                 continue
             active = await self._signals.active(component, now)
             seen = frozenset((s.fingerprint, s.impact.value, s.reason) for s in active)
-            if self._seen.get(component) != seen:
+            last, at = self._seen.get(component, (None, float("-inf")))
+            due = bool(active) and time.monotonic() - at >= self._refresh
+            if last != seen or due:
                 await decide(component)
-                self._seen[component] = seen
+                self._seen[component] = (seen, time.monotonic())
             if not active:
                 await self._signals.forget_component(component)
