@@ -60,6 +60,11 @@ async def test_fire_resend_and_resolve_post_one_alert_and_one_recovery(kv: KeyVa
         assert alert_texts(bot) == [alert.args["text"]]
         assert await bot.metric(FIRING) == 4
         assert await bot.metric('statusbot_component_status{component="web"}') == 4
+        status = await bot.slack.status("web")
+        assert "Major outage" in status.text
+        [line] = [x for x in status.shown.splitlines() if x.startswith("alertmanager")]
+        assert line.startswith("alertmanager HighErrorRate: firing since")
+        assert since(started) in line and line.endswith(": 5xx above 5%")
 
         resolved = webhook_payload(webhook_alert(status="resolved", starts_at=started))
         assert (await bot.send(resolved)).json()["resolved"] == 1
