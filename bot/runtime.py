@@ -118,10 +118,16 @@ class Runtime:
         self.alert_signals = AlertSignals(self.kv)
         self.monitor.signals = self.report.signals = self.alert_signals
         self.signal_watcher = SignalWatcher(config, self.alert_signals, clock)
-        if settings.alertmanager_token is not None:
+        token = (
+            settings.alertmanager_token.get_secret_value().strip()
+            if settings.alertmanager_token
+            else ""
+        )
+        # An empty token (`ALERTMANAGER_TOKEN=` in .env) would let anyone in: the webhook is off.
+        if token:
             add_alertmanager_route(
                 self.web_app,
-                settings.alertmanager_token.get_secret_value(),
+                token,
                 AlertReceiver(config, self.alert_signals, self.signal_watcher, self.metrics, clock),
                 self.metrics,
             )
@@ -168,7 +174,7 @@ class Runtime:
                 f"teams: channels.{{{','.join(kinds)}}}.teams_channel are configured, but "
                 "TEAMS_APP_ID and TEAMS_APP_PASSWORD are not set: nothing is posted there"
             )
-        if self.settings.alertmanager_token is not None:
+        if self.web_app.router.get("alertmanager") is not None:
             lines.append("alertmanager: webhook on at POST /webhooks/alertmanager (bearer token)")
         for role in ("responders", "comms"):
             if self.access.is_open(role):

@@ -107,7 +107,7 @@ def add_alertmanager_route(
         metrics.alertmanager_requests.labels("accepted").inc()
         return web.json_response({"status": "accepted", **outcomes})
 
-    app.router.add_post(ALERTMANAGER_PATH, alertmanager)
+    app.router.add_post(ALERTMANAGER_PATH, alertmanager, name="alertmanager")
 
 
 async def _body_at_most(request: web.Request, limit: int) -> bytes | None:

@@ -59,6 +59,10 @@ async def test_fire_resend_and_resolve_post_one_alert_and_one_recovery(kv: KeyVa
         await quiet(bot)
         assert alert_texts(bot) == [alert.args["text"]]
         assert await bot.metric(FIRING) == 4
+        assert any(
+            "webhook on at POST /webhooks/alertmanager" in line
+            for line in bot.slack.runtime.describe()
+        )
         assert await bot.metric('statusbot_component_status{component="web"}') == 4
         status = await bot.slack.status("web")
         assert "Major outage" in status.text
@@ -201,10 +205,18 @@ async def test_a_missing_or_wrong_token_gets_401_and_changes_nothing(
 
 
 @redis_only
-async def test_without_a_token_the_webhook_is_off(kv: KeyValue) -> None:
-    async with alertmanager_bot(kv, token=None) as bot:
-        response = await bot.send(webhook_payload(webhook_alert()))
+@pytest.mark.parametrize("token", [None, "", "  "])
+async def test_without_a_token_the_webhook_is_off(kv: KeyValue, token: str | None) -> None:
+    async with alertmanager_bot(kv, token=token) as bot:
+        response = await bot.send(
+            webhook_payload(webhook_alert()), token=(token or "").strip() or None
+        )
         assert response.status_code == 404
+        response = await bot.send(
+            webhook_payload(webhook_alert()), token=None, Authorization="Bearer"
+        )
+        assert response.status_code == 404
+        assert not any("alertmanager" in line for line in bot.slack.runtime.describe())
         await quiet(bot)
         assert alert_texts(bot) == []
 

@@ -113,7 +113,7 @@ async def alertmanager_bot(
 ) -> AsyncIterator[AlertmanagerBot]:
     mock = await MockSlack().start()
     settings = slack_settings(mock).model_copy(
-        update={"alertmanager_token": SecretStr(token) if token else None}
+        update={"alertmanager_token": SecretStr(token) if token is not None else None}
     )
     runtime = build_runtime(settings, config or slack_config(), kv=kv)
     install_chat(runtime)
