@@ -57,6 +57,7 @@ class SignalWatcher:
     ) -> None:
         """Until cancelled: `decide` (work out a component's health and alert on it) for each
         owned component whose signals changed."""
+        task = asyncio.current_task()
         while True:
             self._wake.clear()
             try:
@@ -68,6 +69,9 @@ class SignalWatcher:
                     log.warning("cannot read Alertmanager signals (%s); retrying", exc)
             except Exception:
                 log.exception("could not act on Alertmanager signals")
+            if task is not None and task.cancelling():
+                # The store client may turn a cancellation into an error of its own.
+                raise asyncio.CancelledError
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._interval)
 
