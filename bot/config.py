@@ -496,6 +496,30 @@ class MonitorSettings(_Model):
     flap_threshold: int = Field(3, ge=2)
 
 
+class AlertmanagerSettings(_Model):
+    """How Alertmanager's alerts (POST /webhooks/alertmanager) name components and impacts."""
+
+    # The label whose value is a component ID (or a key of `components`).
+    component_label: str = Field("component", min_length=1)
+    # For alerts whose labels name no component: a label value or an alertname -> component ID.
+    components: dict[str, str] = Field(default_factory=dict)
+    # The status an alert gives its component, unless its `impact` label or its `severity`
+    # label (through `severities`) says otherwise.
+    impact: Impact = "major_outage"
+    severities: dict[str, Impact] = Field(default_factory=dict)
+    # Alertmanager sends no end time with a firing alert and repeats it only every
+    # repeat_interval (4h by default): an alert not heard of for this long is over, so a lost
+    # "resolved" cannot hold a component down for ever. Keep it above repeat_interval.
+    expire_after: Duration = timedelta(hours=12)
+
+    @field_validator("expire_after")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return value
+
+
 class Config(_Model):
     timezone: str = "UTC"
     languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
@@ -509,6 +533,7 @@ class Config(_Model):
     subscribers: Subscribers = Subscribers()
     monitor: MonitorSettings = MonitorSettings()
     statuspage_io: StatuspageIo | None = None
+    alertmanager: AlertmanagerSettings = AlertmanagerSettings()
     _index: tuple[list[Any], dict[str, list[Any]]] | None = PrivateAttr(default=None)
 
     @field_validator("timezone")
@@ -790,6 +815,13 @@ def _cross_reference(config: Config, file: str) -> Iterable[ConfigIssue]:
             yield ConfigIssue(
                 file,
                 f"statuspage_io.components.{component_id}",
+                f"unknown component {component_id!r}; expected one of {_listing(component_ids)}",
+            )
+    for key, component_id in config.alertmanager.components.items():
+        if component_id not in known:
+            yield ConfigIssue(
+                file,
+                f"alertmanager.components.{key}",
                 f"unknown component {component_id!r}; expected one of {_listing(component_ids)}",
             )
 

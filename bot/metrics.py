@@ -110,5 +110,20 @@ class Metrics:
         # Read before each scrape: gauges of what the store holds (a count of subscribers).
         self.before_scrape: list[Callable[[], Awaitable[None]]] = []
 
+        self.alertmanager_alerts = Counter(
+            "statusbot_alertmanager_alerts_total",
+            "Alerts received on the Alertmanager webhook, by outcome: firing, resolved, stale "
+            "(a late copy of what is known), unknown_component",
+            ["outcome"],
+            registry=r,
+        )
+        self.alertmanager_requests = Counter(
+            "statusbot_alertmanager_requests_total",
+            "Requests to the Alertmanager webhook, by answer: accepted, unauthorized, "
+            "malformed, unavailable",
+            ["result"],
+            registry=r,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -28,6 +28,9 @@ from bot.incidents.store import IncidentStore
 from bot.leader import LeaderLease
 from bot.metrics import Metrics
 from bot.mirrors.statuspage_io import build_statuspage_mirror, half_configured
+from bot.monitoring.alertmanager.receiver import AlertReceiver
+from bot.monitoring.alertmanager.signals import AlertSignals
+from bot.monitoring.alertmanager.watch import SignalWatcher
 from bot.monitoring.alerts import Alerter
 from bot.monitoring.checks.probe import ProbeContext, build_ssl_context, make_http_client
 from bot.monitoring.monitor import Monitor
@@ -42,7 +45,7 @@ from bot.statuspage import PublicFiles, StatusPage, add_status_page_routes
 from bot.store import open_keyvalue
 from bot.store.keyvalue import KeyValue
 from bot.subscribers import add_subscriber_routes, build_subscriptions
-from bot.web import create_web_app
+from bot.web import add_alertmanager_route, create_web_app
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +133,24 @@ class Runtime:
             else None
         )
         self.web_app: web.Application = create_web_app(self.kv, self.metrics, self.outbox.depth)
+        # Alertmanager's alerts: recorded by whichever replica receives them, acted on by the
+        # owner of their component (the one that runs its checks), like a failing check.
+        self.alert_signals = AlertSignals(self.kv)
+        self.monitor.signals = self.report.signals = self.alert_signals
+        self.signal_watcher = SignalWatcher(config, self.alert_signals, clock)
+        token = (
+            settings.alertmanager_token.get_secret_value().strip()
+            if settings.alertmanager_token
+            else ""
+        )
+        # An empty token (`ALERTMANAGER_TOKEN=` in .env) would let anyone in: the webhook is off.
+        if token:
+            add_alertmanager_route(
+                self.web_app,
+                token,
+                AlertReceiver(config, self.alert_signals, self.signal_watcher, self.metrics, clock),
+                self.metrics,
+            )
         # Customers' times are to the minute: replicas rendering the same state render the same
         # bytes (and ETags) whatever second they render at.
         page = StatusPage(
@@ -194,6 +215,8 @@ class Runtime:
             )
         else:
             lines.append(f"subscribers: {webhooks} webhook(s); email is off (SMTP_URL is not set)")
+        if self.web_app.router.get("alertmanager") is not None:
+            lines.append("alertmanager: webhook on at POST /webhooks/alertmanager (bearer token)")
         for role in ("responders", "comms"):
             if self.access.is_open(role):
                 lines.append(f"roles: nobody is listed in roles.{role}, so everyone has that role")
@@ -216,6 +239,12 @@ class Runtime:
         self._tasks.append(asyncio.create_task(self.lease.run(self._lead, self._step_down)))
         if self.partitions is not None:
             self._tasks.append(asyncio.create_task(self._share_checks(self.partitions)))
+        # Alert decisions follow the checks: the partition's owner, or (embedded) the leader.
+        partitions = self.partitions
+        owns = partitions.owns if partitions is not None else lambda _: self.lease.is_leader
+        self._tasks.append(
+            asyncio.create_task(self.signal_watcher.run(owns, self.monitor.reconsider))
+        )
         self._tasks.extend(asyncio.create_task(job()) for job in self.background)
         self._tasks.append(asyncio.create_task(self.public.keep_fresh()))
 

@@ -10,6 +10,7 @@ from bot.config import Config
 from bot.incidents.messaging import headline
 from bot.incidents.models import Incident
 from bot.incidents.store import IncidentStore
+from bot.monitoring.alertmanager.signals import SOURCE, AlertSignals
 from bot.monitoring.health import effective_statuses
 from bot.monitoring.records import Records
 from bot.timefmt import local_time
@@ -36,6 +37,8 @@ class StatusReport:
         self._records = records
         self._incidents = incidents
         self._clock = clock
+        # Alertmanager's alerts, shown beside the checks when the webhook is wired in.
+        self.signals: AlertSignals | None = None
 
     async def statuses(self) -> tuple[dict[str, ComponentStatus], list[Incident]]:
         open_incidents = await self._incidents.open_incidents()
@@ -94,6 +97,9 @@ class StatusReport:
                 lines.append(
                     f"{check.id} ({check.type}): {result}, {last.latency_ms:.0f} ms at {when}"
                 )
+        for signal in await self.signals.active(component_id, now) if self.signals else []:
+            since = local_time(signal.starts_at, self._config.tz)
+            lines.append(f"{SOURCE} {signal.alertname}: firing since {since}: {signal.reason}")
         failures = await self._records.history.recent_failures(ids, limit=5)
         if failures:
             lines.append("Recent failures:")

@@ -1,8 +1,10 @@
-"""The HTTP server every replica runs: liveness, readiness and metrics (more routes join later)."""
+"""The HTTP server every replica runs: liveness, readiness, metrics and the Alertmanager webhook."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -10,6 +12,8 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.metrics import Metrics
+from bot.monitoring.alertmanager.payload import MAX_BODY_BYTES, PayloadError, parse_payload
+from bot.monitoring.alertmanager.receiver import AlertReceiver
 from bot.store import STORE_UNAVAILABLE_TEXT, UNAVAILABLE
 from bot.store.keyvalue import KeyValue
 
@@ -63,3 +67,60 @@ def create_web_app(
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_route)
     return app
+
+
+ALERTMANAGER_PATH = "/webhooks/alertmanager"
+
+
+def add_alertmanager_route(
+    app: web.Application, token: str, receiver: AlertReceiver, metrics: Metrics
+) -> None:
+    """`POST /webhooks/alertmanager` with `Authorization: Bearer <token>` (only when a token is
+    set: without one the route does not exist)."""
+    # Compared as digests: constant time, whatever length the caller sends.
+    expected = hashlib.sha256(f"bearer {token}".encode()).digest()
+
+    async def alertmanager(request: web.Request) -> web.Response:
+        given = request.headers.get("Authorization", "")
+        scheme, _, credentials = given.partition(" ")
+        offered = hashlib.sha256(f"{scheme.lower()} {credentials.strip()}".encode()).digest()
+        if not hmac.compare_digest(offered, expected):
+            metrics.alertmanager_requests.labels("unauthorized").inc()
+            return web.json_response(
+                {"error": "missing or wrong bearer token (ALERTMANAGER_TOKEN)"},
+                status=401,
+                headers={"WWW-Authenticate": 'Bearer realm="statusbot"'},
+            )
+        body = await _body_at_most(request, MAX_BODY_BYTES)
+        if body is None:
+            metrics.alertmanager_requests.labels("malformed").inc()
+            reason = f"the body is larger than {MAX_BODY_BYTES} bytes (lower max_alerts)"
+            return web.json_response({"error": reason}, status=413)
+        try:
+            payload = parse_payload(body)
+        except PayloadError as exc:
+            metrics.alertmanager_requests.labels("malformed").inc()
+            return web.json_response({"error": str(exc)}, status=400)
+        try:
+            outcomes = await receiver.receive(payload)
+        except UNAVAILABLE:
+            # Answered 503 by the middleware: Alertmanager sends the group again later.
+            metrics.alertmanager_requests.labels("unavailable").inc()
+            raise
+        metrics.alertmanager_requests.labels("accepted").inc()
+        return web.json_response({"status": "accepted", **outcomes})
+
+    app.router.add_post(ALERTMANAGER_PATH, alertmanager, name="alertmanager")
+
+
+async def _body_at_most(request: web.Request, limit: int) -> bytes | None:
+    """The body; None once it is past `limit` bytes (read no further than that)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.content.iter_any():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return None
+    return b"".join(chunks)

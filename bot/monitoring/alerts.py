@@ -383,6 +383,9 @@ class Alerter:
             last = state.last_failure if state else None
             if last is None:
                 continue
+            if not _probed(state):
+                fields.append((check_id, last.reason))
+                continue
             fields.append((f"Check {check_id}", last.reason))
             if last.failed_condition:
                 fields.append(("Failed condition", last.failed_condition))
@@ -439,7 +442,9 @@ class Alerter:
         first = min(failing, key=since)
         state = states.get(first)
         text = f"{first}: {failing[first]}"
-        if state and state.failing_since:
+        if state and state.failing_since and not _probed(state):
+            text += f", since {self._local(state.failing_since)}"
+        elif state and state.failing_since:
             count = state.failures
             noun = "failure" if count == 1 else "failures"
             text += f", {count} {noun} since {self._local(state.failing_since)}"
@@ -465,6 +470,12 @@ def _failing_reasons(states: dict[str, CheckState]) -> dict[str, str]:
         for check_id, state in sorted(states.items())
         if not state.healthy and state.last_failure is not None
     }
+
+
+def _probed(state: CheckState | None) -> bool:
+    """False for a failure that no probe of ours saw (an Alertmanager alert): no count of
+    failures or response time to show for it."""
+    return state is None or state.last is not None
 
 
 def _lane(outage: Outage) -> str:

@@ -23,6 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Check, Config
 from bot.metrics import Metrics
+from bot.monitoring.alertmanager.signals import AlertSignals
 from bot.monitoring.alerts import Alerter
 from bot.monitoring.checks.probe import ProbeContext, run_check
 from bot.monitoring.checks.result import CheckResult
@@ -30,6 +31,7 @@ from bot.monitoring.health import health_of, in_maintenance
 from bot.monitoring.records import Records
 from bot.monitoring.state import CheckState
 from bot.store import UNAVAILABLE
+from bot.vocabulary import worst
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,8 @@ class Monitor:
         self.health_listeners: list[Callable[[], None]] = []
         self._store_warned = float("-inf")
         self._scheduler: AsyncIOScheduler | None = None
+        # Alertmanager's alerts, when the webhook is wired in (runtime.py).
+        self.signals: AlertSignals | None = None
 
     def schedule(
         self,
@@ -157,20 +161,33 @@ class Monitor:
                 await self.records.states.put(check.id, state)
                 if not (changed or not state.healthy or self._alerter.needs_attention(component)):
                     return
-                states = {c.id: await self._state(c.id) for c in self.config.checks_of(component)}
-                health = health_of(self.config, component, states)
-                await self.records.health.put(component, health)
-                self._metrics.component_status.labels(component).set(health.rank)
-                for listener in self.health_listeners:
-                    listener()
-                await self._alerter.reconcile(
-                    component,
-                    health,
-                    states,
-                    maintenance=in_maintenance(self.config, component, self._clock()),
-                )
+                await self._act_on_health(component)
             except UNAVAILABLE as exc:
                 self._store_down(exc)
+
+    async def reconsider(self, component: str) -> None:
+        """Work a component's health out again and act on it, as a check result does (an
+        Alertmanager alert came or went); under the same lock, so one decision at a time."""
+        async with self._locks[component]:
+            await self._act_on_health(component)
+
+    async def _act_on_health(self, component: str) -> None:
+        states = {c.id: await self._state(c.id) for c in self.config.checks_of(component)}
+        health = health_of(self.config, component, states)
+        if self.signals is not None:
+            # Firing Alertmanager alerts count as failing checks: the worst status wins.
+            outside, impact = await self.signals.of_component(component, self._clock())
+            states, health = {**states, **outside}, worst([health, impact])
+        await self.records.health.put(component, health)
+        self._metrics.component_status.labels(component).set(health.rank)
+        for listener in self.health_listeners:
+            listener()
+        await self._alerter.reconcile(
+            component,
+            health,
+            states,
+            maintenance=in_maintenance(self.config, component, self._clock()),
+        )
 
     def forget_states(self) -> None:
         """Read check states from the store again (a new leader: another one may have moved

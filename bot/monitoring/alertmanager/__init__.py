@@ -1,0 +1,1 @@
+"""Prometheus Alertmanager's webhook: alerts that hold components down like failing checks."""
