@@ -28,6 +28,9 @@ from bot.vocabulary import ComponentStatus
 _OUTAGES = "outage:open"
 _FLAPPING = "outage:flapping"
 _ROOT_REFRESH = timedelta(minutes=5)
+# Long enough for a handover's in-flight probes to land; a crash before the outage is saved
+# delays its alert by no more than this.
+_START_CLAIM_MS = 60_000
 
 DECLARE_ACTION = "alert_declare_incident"
 ACKNOWLEDGE_ACTION = "alert_acknowledge"
@@ -205,6 +208,10 @@ class Alerter:
             recurrence=await self._recurrence_of(component_id, started_at),
         )
         self._attention.add(component_id)
+        # Replicas hand components over while probes are in flight: for a moment the old owner
+        # and the new one may both see the outage begin. Whoever claims it first starts it.
+        if not await self._kv.set(_start_key(component_id), outage.id, nx=True, px=_START_CLAIM_MS):
+            return
         flapping = await self._note_outage_start(component_id, now)
         silenced = await self.silenced_until(component_id)
         await self._save(outage)
@@ -278,8 +285,12 @@ class Alerter:
         )
 
     async def _recover(self, outage: Outage, now: datetime, flapping: Flapping | None) -> None:
-        await self._kv.hdel(_OUTAGES, outage.component)
-        await self._kv.delete(_acks_key(outage))
+        # Only the replica that removes the record announces the recovery (see _start).
+        ended_here = await self._kv.hdel(_OUTAGES, outage.component) > 0
+        await self._kv.delete(_acks_key(outage), _start_key(outage.component))
+        if not ended_here:
+            self._attention.discard(outage.component)
+            return
         if flapping is None:
             self._attention.discard(outage.component)
         else:
@@ -484,6 +495,10 @@ def _lane(outage: Outage) -> str:
 
 def _acks_key(outage: Outage) -> str:
     return f"outage:{outage.id}:acks"
+
+
+def _start_key(component_id: str) -> str:
+    return f"outage:starting:{component_id}"
 
 
 def _silence_key(component_id: str) -> str:
