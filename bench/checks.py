@@ -26,7 +26,6 @@ from typing import Any
 
 import redis.asyncio
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import Counter, Histogram
 
 from bot.config import Config, parse_config
@@ -223,9 +222,8 @@ async def _measure_bot(spec: RunSpec, port: int, logged: _CountingHandler) -> Bo
     )
     await runtime.start(serve_http=False)
     try:
-        scheduler = await _scheduler_of(runtime)
+        first_runs = await _first_runs(runtime, config)
         scheduled_at = time.time()
-        first_runs = _first_runs(scheduler, config)
         setup_s = time.perf_counter() - setup_started
         # Every check has had its first run once one interval has passed since scheduling.
         await asyncio.sleep(max(0.0, scheduled_at + spec.warmup_s - time.time()))
@@ -286,21 +284,15 @@ def _open_store(store: str) -> tuple[KeyValue, Callable[[], Awaitable[None]]]:
     return RedisKeyValue.from_url(REDIS_URL, prefix), delete_prefix
 
 
-async def _scheduler_of(runtime: Runtime) -> AsyncIOScheduler:
-    # The runtime creates its scheduler once it holds the leader lease, right after start(). It is
-    # only read, for the due times of the jobs: nothing of the product is wrapped or replaced.
+async def _first_runs(runtime: Runtime, config: Config) -> list[float]:
+    """Each check's first scheduled run (epoch seconds), read from the monitor once it holds the
+    leader lease and has scheduled them; later runs follow at exact multiples of the interval."""
     for _ in range(200):
-        scheduler = runtime._scheduler
-        if scheduler is not None:
-            return scheduler
+        runs = runtime.monitor.first_runs()
+        if len(runs) == len(config.checks):
+            return [runs[check.id].timestamp() for check in config.checks]
         await asyncio.sleep(0.05)
-    raise RuntimeError("the bot did not start its scheduler within 10 s")
-
-
-def _first_runs(scheduler: AsyncIOScheduler, config: Config) -> list[float]:
-    """Each check's first scheduled run; later ones follow at exact multiples of the interval."""
-    starts = {job.id: job.trigger.start_date.timestamp() for job in scheduler.get_jobs()}
-    return [starts[f"check:{check.id}"] for check in config.checks]
+    raise RuntimeError("the bot did not schedule its checks within 10 s")
 
 
 def _checks_done(metrics: Metrics) -> tuple[float, float]:
