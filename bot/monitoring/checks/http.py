@@ -59,6 +59,10 @@ async def _read_capped(response: httpx.Response, *, decode: bool) -> bytes:
 
 
 def _server_ip(response: httpx.Response) -> str | None:
-    stream = response.extensions.get("network_stream")
-    address = stream.get_extra_info("server_addr") if stream is not None else None
+    # The checks' transport puts the address in the extensions; httpcore's (journeys) keeps it
+    # on its network stream.
+    address = response.extensions.get("server_addr")
+    if address is None:
+        stream = response.extensions.get("network_stream")
+        address = stream.get_extra_info("server_addr") if stream is not None else None
     return str(address[0]) if address else None

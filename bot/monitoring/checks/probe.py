@@ -6,7 +6,6 @@ import asyncio
 import os
 import ssl
 import time
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
@@ -18,6 +17,7 @@ import certifi
 import httpx
 
 from bot.config import HttpCheck, JourneyCheck, TcpCheck, TlsCheck
+from bot.monitoring.checks.aiohttp_transport import AiohttpTransport
 from bot.monitoring.checks.conditions import evaluate_conditions, uses_body
 from bot.monitoring.checks.errors import describe_error
 from bot.monitoring.checks.http import USER_AGENT, send_request
@@ -30,30 +30,25 @@ AnyCheck = HttpCheck | JourneyCheck | TcpCheck | TlsCheck
 
 
 class HttpClients:
-    """The connection pools plain http checks share, sharded by URL.
+    """The HTTP client plain http checks share: httpx's API over one aiohttp connection pool.
 
-    httpcore walks every connection of a pool on each request start and finish, so one pool of
-    200 connections costs most of the CPU at 10,000 checks (encode/httpcore#1035); sixteen small
-    pools keep that walk short. A check always lands on the same shard, so keep-alive still
-    reuses its connection.
+    httpcore's pool cost most of the CPU at 10,000 checks (it walks every connection on each
+    request start and finish: encode/httpcore#1035), even split into sixteen pools; aiohttp's
+    pool finds an idle connection per host in a dict (bot/monitoring/checks/aiohttp_transport.py).
     """
 
-    SHARDS = 16
-
     def __init__(self, ssl_context: ssl.SSLContext, max_connections: int = 200) -> None:
-        per_shard = max(1, -(-max_connections // self.SHARDS))
-        self._clients = tuple(_client(ssl_context, per_shard) for _ in range(self.SHARDS))
+        self._client = _client(ssl_context, max_connections)
 
     @property
     def clients(self) -> tuple[httpx.AsyncClient, ...]:
-        return self._clients
+        return (self._client,)
 
     def for_url(self, url: str) -> httpx.AsyncClient:
-        return self._clients[zlib.crc32(url.encode()) % len(self._clients)]
+        return self._client
 
     async def aclose(self) -> None:
-        for client in self._clients:
-            await client.aclose()
+        await self._client.aclose()
 
     async def __aenter__(self) -> HttpClients:
         return self
@@ -107,9 +102,7 @@ def _client(ssl_context: ssl.SSLContext, max_connections: int) -> httpx.AsyncCli
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
         timeout=None,  # run_check bounds the whole probe with the check's own timeout
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
+        transport=AiohttpTransport(ssl_context, max_connections=max_connections),
     )
 
 
