@@ -105,15 +105,41 @@ class _RefuseAllCookies(DefaultCookiePolicy):
         return False
 
 
+class _NoCookies(httpx.Cookies):
+    """An empty cookie store that is never offered a response's cookies.
+
+    httpx offers every response to the client's cookies, building urllib's request and response
+    objects for it even when the jar refuses them all: a twentieth of a probe's CPU."""
+
+    def __init__(self) -> None:
+        super().__init__(CookieJar(policy=_RefuseAllCookies()))
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class _CookielessClient(httpx.AsyncClient):
+    """httpx's client, keeping no cookies at all."""
+
+    _none = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._none
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        raise AttributeError("the checks' client keeps no cookies")
+
+
 def make_http_client(ssl_context: ssl.SSLContext, max_connections: int = 200) -> HttpClients:
     """The pools all plain http checks share; max_connections should match the concurrency."""
     return HttpClients(ssl_context, max_connections)
 
 
 def _client(ssl_context: ssl.SSLContext, max_connections: int) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
+    return _CookielessClient(
         verify=ssl_context,
-        cookies=CookieJar(policy=_RefuseAllCookies()),
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
         timeout=None,  # run_check bounds the whole probe with the check's own timeout
