@@ -21,6 +21,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from prometheus_client import Counter, Histogram
+
 from bot.config import Check, Config
 from bot.metrics import Metrics
 from bot.monitoring.alerts import Alerter
@@ -55,6 +57,7 @@ class Monitor:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._running: set[asyncio.Task[Any]] = set()
         self._busy: set[str] = set()  # checks with a run started and not finished
+        self._labelled: dict[tuple[str, bool], tuple[Counter, Histogram]] = {}
         self._states: dict[str, CheckState] = {}
         # Told whenever a component's health is worked out anew (the public page renders again).
         self.health_listeners: list[Callable[[], None]] = []
@@ -145,11 +148,11 @@ class Monitor:
         The state lives in memory on the leader and is written through to the store, so an
         outage of the store loses nothing: probing goes on, failures are counted from the first
         failing probe, and the alerts and recoveries are posted once the store answers again."""
-        outcome = "success" if result.success else "failure"
-        self._metrics.checks_run.labels(check.id, outcome).inc()
+        runs, latency = self._series(check, result.success)
+        runs.inc()
         if not result.success:
             self._metrics.check_failures.labels(check.id).inc()
-        self._metrics.check_latency.labels(check.component).observe(result.latency_ms / 1000)
+        latency.observe(result.latency_ms / 1000)
         component = check.component
         async with self._locks[component]:
             state = await self._state(check.id)
@@ -173,6 +176,20 @@ class Monitor:
                 )
             except UNAVAILABLE as exc:
                 self._store_down(exc)
+
+    def _series(self, check: Check, success: bool) -> tuple[Counter, Histogram]:
+        # Looked up once per check and outcome: finding a labelled series costs a few
+        # microseconds each time, at every run of every check.
+        key = (check.id, success)
+        series = self._labelled.get(key)
+        if series is None:
+            outcome = "success" if success else "failure"
+            series = (
+                self._metrics.checks_run.labels(check.id, outcome),
+                self._metrics.check_latency.labels(check.component),
+            )
+            self._labelled[key] = series
+        return series
 
     def forget_states(self) -> None:
         """Read check states from the store again (a new leader: another one may have moved
