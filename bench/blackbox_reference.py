@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -20,6 +21,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,7 @@ class BlackboxFigures:
     window_s: float
     peak_rss_mb: float
     late_p99_s: float  # how late this process sent its scrapes: large means the driver lagged
+    failures: dict[str, int]  # why scrapes failed: the exporter's probe or this process's request
 
     @property
     def probes_per_cpu_s(self) -> float:
@@ -169,6 +172,7 @@ async def _scrape(
         for k in range(int((window[1] - begin - phase) // interval_s) + 1)
     )
     probes = failed = 0
+    failures: Counter[str] = Counter()
     late: list[float] = []
     base = f"http://{LOOPBACK}:{port}/probe?module=http_2xx&target="
     headers = {"X-Prometheus-Scrape-Timeout-Seconds": f"{timeout_s:g}"}
@@ -177,15 +181,22 @@ async def _scrape(
     async def scrape(session: aiohttp.ClientSession, index: int) -> None:
         nonlocal probes, failed
         target = f"http://{LOOPBACK}:{endpoint_port}/svc/{index}"
+        why = ""
         try:
             async with session.get(base + target, headers=headers) as response:
                 body = await response.read()
-            success = response.status == 200 and b"\nprobe_success 1\n" in body
-        except (aiohttp.ClientError, TimeoutError):
-            success = False
+            if response.status != 200:
+                why = f"exporter answered {response.status}"
+            elif b"\nprobe_success 1\n" not in body:
+                status = re.search(rb"\nprobe_http_status_code (\S+)\n", body)
+                why = f"probe failed, HTTP status {status[1].decode() if status else '?'}"
+        except (aiohttp.ClientError, TimeoutError) as error:
+            why = f"scrape failed: {type(error).__name__}"
         if window[0] <= loop.time() < window[1]:
-            probes += success
-            failed += not success
+            probes += not why
+            failed += bool(why)
+            if why:
+                failures[why] += 1
 
     async def sample_cpu() -> None:
         nonlocal cpu0, cpu1
@@ -220,4 +231,5 @@ async def _scrape(
         window_s=window[1] - window[0],
         peak_rss_mb=peak_rss_mb,
         late_p99_s=late[int(0.99 * (len(late) - 1))] if late else float("nan"),
+        failures=dict(failures),
     )

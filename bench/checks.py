@@ -603,7 +603,8 @@ def _probe_cost_rows(f: Figures) -> list[tuple[str, str, str]]:
             "probes per CPU-second, blackbox_exporter ⁴",
             "",
             f"{box.probes_per_cpu_s:,.0f} ({box.probes:,} probes, {box.failed:,} failed, "
-            f"{box.cpu_s:.1f} CPU s in {box.window_s:.0f} s, peak RSS {box.peak_rss_mb:,.0f} MB)",
+            f"{box.cpu_s:.1f} CPU s in {box.window_s:.0f} s, peak RSS {box.peak_rss_mb:,.0f} MB)"
+            + "".join(f"; {why}: {count:,}" for why, count in box.failures.items()),
         ),
         (
             "CPU s per 1,000 checks",
