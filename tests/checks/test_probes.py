@@ -190,6 +190,20 @@ async def test_http_connection_refused(closed_port: int, probe_context: ProbeCon
     assert result.error == "connection refused"
 
 
+async def test_http_server_hanging_up_without_a_response(
+    open_port: int, probe_context: ProbeContext
+) -> None:
+    result = await run_check(http_check(f"http://127.0.0.1:{open_port}/health"), probe_context)
+
+    assert not result.success
+    # Whether the client reads the end of the stream or a reset depends on when its request
+    # meets the closed socket; either way the alert says what happened, not a traceback.
+    assert result.reason in {
+        "the server closed the connection without a response",
+        "connection reset by the server",
+    }
+
+
 async def test_https_with_an_untrusted_certificate_is_a_tls_error(
     https_server: HttpsServer, pki: Pki, probe_context: ProbeContext
 ) -> None:
