@@ -49,9 +49,6 @@ class HttpClients:
     def clients(self) -> tuple[httpx.AsyncClient, ...]:
         return (self._client,)
 
-    def for_url(self, url: str) -> httpx.AsyncClient:
-        return self._client
-
     async def observe(self, check: HttpCheck) -> Observation:
         """Send the check's request once; network errors propagate as httpx exceptions."""
         cached = self._requests.get(check.id)
@@ -74,7 +71,7 @@ class HttpClients:
 
 @dataclass(frozen=True)
 class ProbeContext:
-    """What every probe shares: the HTTP connection pools and one TLS trust store."""
+    """What every probe shares: the HTTP client and its connection pool, one TLS trust store."""
 
     http: HttpClients
     ssl_context: ssl.SSLContext
@@ -133,7 +130,7 @@ class _CookielessClient(httpx.AsyncClient):
 
 
 def make_http_client(ssl_context: ssl.SSLContext, max_connections: int = 200) -> HttpClients:
-    """The pools all plain http checks share; max_connections should match the concurrency."""
+    """The client all plain http checks share; max_connections should match the concurrency."""
     return HttpClients(ssl_context, max_connections)
 
 
