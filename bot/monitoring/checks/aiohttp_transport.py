@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import httpx
+import yarl
 
 # Most specific first.
 _ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
@@ -119,10 +120,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         session = self._session or self._open()
         body = await request.aread()
+        url = request.url
+        if url.userinfo:
+            # httpx has made them the Authorization header; aiohttp refuses both at once.
+            url = url.copy_with(username=None, password=None)
         with _as_httpx_errors():
             response = await session.request(
                 request.method,
-                str(request.url),
+                yarl.URL(str(url), encoded=True),
                 headers=request.headers.multi_items(),
                 data=body or None,
                 allow_redirects=False,
