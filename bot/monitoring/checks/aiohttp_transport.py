@@ -18,6 +18,8 @@ import aiohttp
 import httpx
 import yarl
 
+_MAX_HEADERS_BYTES = 16 * 1024
+
 # Most specific first.
 _ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
     (aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError),
@@ -114,6 +116,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
             request_class=_Request,
             response_class=_Response,
+            # httpcore accepted headers up to 16 KiB in all; aiohttp's default is 8 KiB a line.
+            max_line_size=_MAX_HEADERS_BYTES,
+            max_field_size=_MAX_HEADERS_BYTES,
         )
         return self._session
 
