@@ -36,8 +36,10 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 class BlackboxFigures:
     """What the exporter did over the measured window."""
 
-    probes: int  # scrapes answered with probe_success 1, completed in the window
-    failed: int  # scrapes completed in the window that were not a successful probe
+    # Scrapes answered in the window: the exporter ran the probe, passed or not (as statusbot's
+    # figure counts its failed checks too).
+    probes: int
+    failed: int  # scrapes in the window that were not a passing probe, answered or not
     cpu_s: float  # the exporter process's user + system CPU over the window
     window_s: float
     peak_rss_mb: float
@@ -182,9 +184,11 @@ async def _scrape(
         nonlocal probes, failed
         target = f"http://{LOOPBACK}:{endpoint_port}/svc/{index}"
         why = ""
+        answered = False
         try:
             async with session.get(base + target, headers=headers) as response:
                 body = await response.read()
+            answered = response.status == 200
             if response.status != 200:
                 why = f"exporter answered {response.status}"
             elif b"\nprobe_success 1\n" not in body:
@@ -193,7 +197,7 @@ async def _scrape(
         except (aiohttp.ClientError, TimeoutError) as error:
             why = f"scrape failed: {type(error).__name__}"
         if window[0] <= loop.time() < window[1]:
-            probes += not why
+            probes += answered
             failed += bool(why)
             if why:
                 failures[why] += 1
