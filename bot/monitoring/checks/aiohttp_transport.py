@@ -3,7 +3,7 @@
 httpcore spent 1.5-2 ms of CPU per request at 10,000 checks (its pool walks every connection
 on each request start and finish, and parses responses in Python with h11); aiohttp's pool is a
 dict of idle connections per host and its response parser is in C. The checks keep httpx's
-client (requests, redirects, cookies, decoding) and its exceptions: aiohttp's errors are raised
+client (requests, redirects, decoding) and its exceptions: aiohttp's errors are raised
 as the httpx errors they correspond to, chained to the original, so the socket or TLS error that
 says what happened is still found by describe_error.
 """
