@@ -250,10 +250,7 @@ class Runtime:
 
     async def _share_checks(self, partitions: Partitions) -> None:
         """Run the checks of this replica's partitions; follow them as replicas come and go."""
-        scheduler = AsyncIOScheduler(timezone=UTC)
-        self.monitor.schedule(scheduler, owns=partitions.owns)
-        scheduler.start()
-
+        self.monitor.schedule(owns=partitions.owns)
         first = True
 
         async def reassign() -> None:
@@ -269,7 +266,6 @@ class Runtime:
         try:
             await partitions.run(reassign)
         finally:
-            scheduler.shutdown(wait=False)
             await self.monitor.stop_running()
 
     async def _lead(self) -> None:
@@ -279,7 +275,7 @@ class Runtime:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         if self.partitions is None:
             self.monitor.forget_states()
-            self.monitor.schedule(self._scheduler, first_run_within=self._first_run_within)
+            self.monitor.schedule(first_run_within=self._first_run_within)
         self.cadence.schedule(self._scheduler)
         self._scheduler.start()
         self._leader_tasks.append(asyncio.create_task(self.outbox.run()))

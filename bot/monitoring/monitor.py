@@ -1,9 +1,13 @@
 """The monitor: runs every check on its schedule and turns results into component health.
 
-Each check is an APScheduler interval job whose first run is offset by a random phase within
-its interval (as Prometheus spreads scrapes), so 10,000 checks on 30 s arrive as a steady
-stream rather than a burst. A global semaphore caps concurrent probes and each probe has its
-own timeout, so a slow endpoint cannot starve the others.
+One timer runs all the checks (bot/monitoring/check_schedule.py: a heap of due times on the
+event loop's clock), not a scheduler job per check. Each check's first run is offset by a random
+phase within its interval (as Prometheus spreads scrapes), so 10,000 checks on 30 s arrive as a
+steady stream rather than a burst; later runs follow at whole intervals. A check runs at most
+once at a time: a run that comes due while the previous one is still going is skipped and
+counted (`statusbot_check_runs_skipped_total`), and after a stall only the latest due run
+starts. A global semaphore caps concurrent probes and each probe has its own timeout, so a
+slow endpoint cannot starve the others.
 """
 
 from __future__ import annotations
@@ -17,14 +21,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
+from prometheus_client import Counter, Histogram
 
 from bot.config import Check, Config
 from bot.metrics import Metrics
 from bot.monitoring.alertmanager.signals import AlertSignals
 from bot.monitoring.alerts import Alerter
+from bot.monitoring.check_schedule import CheckSchedule
 from bot.monitoring.checks.probe import ProbeContext, run_check
 from bot.monitoring.checks.result import CheckResult
 from bot.monitoring.health import health_of, in_maintenance
@@ -55,73 +58,70 @@ class Monitor:
         self._slots = asyncio.Semaphore(config.monitor.max_concurrency)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._running: set[asyncio.Task[Any]] = set()
+        self._busy: set[str] = set()  # checks with a run started and not finished
+        self._labelled: dict[tuple[str, bool], tuple[Counter, Histogram]] = {}
         self._states: dict[str, CheckState] = {}
         # Told whenever a component's health is worked out anew (the public page renders again).
         self.health_listeners: list[Callable[[], None]] = []
         self._store_warned = float("-inf")
-        self._scheduler: AsyncIOScheduler | None = None
+        self._schedule: CheckSchedule | None = None
         # Alertmanager's alerts, when the webhook is wired in (runtime.py).
         self.signals: AlertSignals | None = None
 
     def schedule(
         self,
-        scheduler: AsyncIOScheduler,
         *,
         first_run_within: timedelta | None = None,
         owns: Callable[[str], bool] = lambda _: True,
     ) -> None:
-        """Run the checks of the components this replica `owns` (all, by default) on
-        `scheduler`: one interval job each, the first run at random within `first_run_within`
-        (default: each check's interval)."""
-        # A run the scheduler had to drop (still busy, or too late) is an overload signal.
-        scheduler.add_listener(self._skipped, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
-        self._scheduler = scheduler
+        """Run the checks of the components this replica `owns` (all, by default) until
+        stop_running(): each every interval, the first run at random within `first_run_within`
+        (default: each check's interval). Call it from the event loop."""
+        if self._schedule is not None:
+            self._schedule.stop()
+        self._schedule = CheckSchedule(self._due)
         self.reassign(owns, first_run_within=first_run_within)
 
     def reassign(
         self, owns: Callable[[str], bool], *, first_run_within: timedelta | None = None
     ) -> None:
-        """Add the jobs of checks now owned, remove those of checks no longer owned."""
-        scheduler = self._scheduler
-        assert scheduler is not None, "schedule() first"
-        now = datetime.now(UTC)
+        """Schedule the checks now owned, drop those no longer owned."""
+        schedule = self._schedule
+        assert schedule is not None, "schedule() first"
+        now = asyncio.get_running_loop().time()
         for check in self.config.checks:
-            job_id = f"check:{check.id}"
-            scheduled = scheduler.get_job(job_id) is not None
+            scheduled = check.id in schedule
             if not owns(check.component):
                 if scheduled:
-                    scheduler.remove_job(job_id)
+                    schedule.remove(check.id)
                 continue
             if scheduled:
                 continue
             # Owned anew: its state may have moved on elsewhere; read it from the store.
             self._states.pop(check.id, None)
             spread = min(check.interval, first_run_within or check.interval)
-            start = now + timedelta(seconds=random.uniform(0, spread.total_seconds()))
-            scheduler.add_job(
-                self._run_scheduled,
-                IntervalTrigger(seconds=check.interval.total_seconds(), start_date=start),
-                args=[check, start],
-                id=job_id,
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=max(1, int(check.interval.total_seconds())),
-                replace_existing=True,
-            )
+            schedule.add(check, now + random.uniform(0, spread.total_seconds()))
 
-    def _skipped(self, event: JobEvent) -> None:
-        self._metrics.check_runs_skipped.inc()
+    def first_runs(self) -> dict[str, datetime]:
+        """When each check scheduled here first ran or runs (later runs follow at whole
+        intervals); empty until schedule()."""
+        return self._schedule.first_runs() if self._schedule is not None else {}
 
-    async def _run_scheduled(self, check: Check, start: datetime) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._running.add(task)
+    def _due(self, check: Check, due: float) -> None:
+        if check.id in self._busy:
+            # Still running since its last turn: an overload signal, not a second run.
+            self._metrics.check_runs_skipped.inc()
+            return
+        self._busy.add(check.id)
+        task = asyncio.create_task(self._run_scheduled(check, due))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _run_scheduled(self, check: Check, due: float) -> None:
         try:
             async with self._slots:
                 # Lag is measured once a probe slot is free: waiting for one is being late too.
-                interval = check.interval.total_seconds()
-                elapsed = (datetime.now(UTC) - start).total_seconds()
-                lag = elapsed - round(elapsed / interval) * interval
+                lag = asyncio.get_running_loop().time() - due
                 self._metrics.schedule_lag.observe(max(0.0, lag))
                 result = await run_check(check, self._probe)
             await self.record(check, result)
@@ -131,15 +131,20 @@ class Monitor:
             # A bug or a store outage must not kill the schedule: log it, try next interval.
             log.exception("check %s could not be recorded", check.id)
         finally:
-            if task is not None:
-                self._running.discard(task)
+            self._busy.discard(check.id)
 
     async def stop_running(self) -> None:
-        """Cancel the probes in flight, so none outlives the HTTP client it uses."""
+        """Stop the schedule and cancel the probes in flight, so none outlives the HTTP client
+        it uses."""
+        if self._schedule is not None:
+            self._schedule.stop()
+            self._schedule = None
         tasks = list(self._running)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # A run cancelled before it started never reached its `finally`.
+        self._busy.clear()
 
     async def record(self, check: Check, result: CheckResult) -> None:
         """Fold a result into its check's state and act on the component's health.
@@ -147,11 +152,11 @@ class Monitor:
         The state lives in memory on the leader and is written through to the store, so an
         outage of the store loses nothing: probing goes on, failures are counted from the first
         failing probe, and the alerts and recoveries are posted once the store answers again."""
-        outcome = "success" if result.success else "failure"
-        self._metrics.checks_run.labels(check.id, outcome).inc()
+        runs, latency = self._series(check, result.success)
+        runs.inc()
         if not result.success:
             self._metrics.check_failures.labels(check.id).inc()
-        self._metrics.check_latency.labels(check.component).observe(result.latency_ms / 1000)
+        latency.observe(result.latency_ms / 1000)
         component = check.component
         async with self._locks[component]:
             state = await self._state(check.id)
@@ -188,6 +193,20 @@ class Monitor:
             states,
             maintenance=in_maintenance(self.config, component, self._clock()),
         )
+
+    def _series(self, check: Check, success: bool) -> tuple[Counter, Histogram]:
+        # Looked up once per check and outcome: finding a labelled series costs a few
+        # microseconds each time, at every run of every check.
+        key = (check.id, success)
+        series = self._labelled.get(key)
+        if series is None:
+            outcome = "success" if success else "failure"
+            series = (
+                self._metrics.checks_run.labels(check.id, outcome),
+                self._metrics.check_latency.labels(check.component),
+            )
+            self._labelled[key] = series
+        return series
 
     def forget_states(self) -> None:
         """Read check states from the store again (a new leader: another one may have moved

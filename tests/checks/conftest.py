@@ -47,6 +47,8 @@ async def _echo(request: web.Request) -> web.Response:
         "user_agent": request.headers.get("User-Agent", ""),
         "x_probe": request.headers.get("X-Probe", ""),
         "cookie": request.headers.get("Cookie", ""),
+        "authorization": request.headers.get("Authorization", ""),
+        "path": request.raw_path,
     }
     if request.content_type == "application/json":
         received["json"] = json.loads(raw)

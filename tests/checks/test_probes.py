@@ -156,6 +156,20 @@ async def test_http_sends_the_statusbot_user_agent(
     ]
 
 
+async def test_http_sends_credentials_in_the_url_as_basic_auth_and_the_path_as_written(
+    web_url: str, probe_context: ProbeContext
+) -> None:
+    url = web_url.replace("http://", "http://probe:s%40cret@") + "/echo?next=%2Fhome&q=a%20b"
+    # "probe:s@cret", base64
+    check = http_check(url, conditions=["[BODY].authorization == Basic cHJvYmU6c0BjcmV0"])
+
+    result = await run_check(check, probe_context)
+
+    assert result.success, descriptions(result)
+    check = http_check(url, conditions=["[BODY].path == /echo?next=%2Fhome&q=a%20b"])
+    assert (await run_check(check, probe_context)).success
+
+
 async def test_http_checks_share_no_cookies(web_url: str, probe_context: ProbeContext) -> None:
     await run_check(http_check(f"{web_url}/set-cookie"), probe_context)
 
@@ -188,6 +202,20 @@ async def test_http_connection_refused(closed_port: int, probe_context: ProbeCon
 
     assert not result.success
     assert result.error == "connection refused"
+
+
+async def test_http_server_hanging_up_without_a_response(
+    open_port: int, probe_context: ProbeContext
+) -> None:
+    result = await run_check(http_check(f"http://127.0.0.1:{open_port}/health"), probe_context)
+
+    assert not result.success
+    # Whether the client reads the end of the stream or a reset depends on when its request
+    # meets the closed socket; either way the alert says what happened, not a traceback.
+    assert result.reason in {
+        "the server closed the connection without a response",
+        "connection reset by the server",
+    }
 
 
 async def test_https_with_an_untrusted_certificate_is_a_tls_error(

@@ -18,22 +18,38 @@ USER_AGENT = f"statusbot/{__version__}"
 MAX_BODY_BYTES = 1024 * 1024
 
 
-async def send_request(
-    client: httpx.AsyncClient, request: HttpCheck | JourneyStep, *, read_body: bool
-) -> Observation:
-    """Send the request as configured; network errors propagate as httpx exceptions."""
-    started = time.perf_counter()
-    async with client.stream(
+def build_request(client: httpx.AsyncClient, request: HttpCheck | JourneyStep) -> httpx.Request:
+    """The request as configured, with the client's headers."""
+    return client.build_request(
         request.method,
         request.url,
         headers=request.headers,
         content=request.body,
         json=request.json_body,
         data=request.form,
+    )
+
+
+async def send_request(
+    client: httpx.AsyncClient,
+    request: HttpCheck | JourneyStep,
+    *,
+    read_body: bool,
+    built: httpx.Request | None = None,
+) -> Observation:
+    """Send the request as configured (or as `built` beforehand by build_request); network
+    errors propagate as httpx exceptions."""
+    started = time.perf_counter()
+    response = await client.send(
+        built or build_request(client, request),
+        stream=True,
         follow_redirects=request.follow_redirects,
-    ) as response:
+    )
+    try:
         ip = _server_ip(response)
         content = await _read_capped(response, decode=read_body)
+    finally:
+        await response.aclose()
     elapsed = timedelta(seconds=time.perf_counter() - started)
     body = content.decode(response.encoding or "utf-8", errors="replace") if read_body else None
     return Observation(
@@ -65,6 +81,10 @@ async def _read_capped(response: httpx.Response, *, decode: bool) -> bytes:
 
 
 def _server_ip(response: httpx.Response) -> str | None:
-    stream = response.extensions.get("network_stream")
-    address = stream.get_extra_info("server_addr") if stream is not None else None
+    # The checks' transport puts the address in the extensions; httpcore's (journeys) keeps it
+    # on its network stream.
+    address = response.extensions.get("server_addr")
+    if address is None:
+        stream = response.extensions.get("network_stream")
+        address = stream.get_extra_info("server_addr") if stream is not None else None
     return str(address[0]) if address else None

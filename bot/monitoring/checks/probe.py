@@ -6,7 +6,6 @@ import asyncio
 import os
 import ssl
 import time
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
@@ -18,10 +17,11 @@ import certifi
 import httpx
 
 from bot.config import DnsCheck, HttpCheck, JourneyCheck, TcpCheck, TlsCheck
+from bot.monitoring.checks.aiohttp_transport import AiohttpTransport
 from bot.monitoring.checks.conditions import evaluate_conditions, uses_body
 from bot.monitoring.checks.dns import describe_dns_error, probe_dns
 from bot.monitoring.checks.errors import describe_error
-from bot.monitoring.checks.http import USER_AGENT, send_request
+from bot.monitoring.checks.http import USER_AGENT, build_request, send_request
 from bot.monitoring.checks.journey import run_journey
 from bot.monitoring.checks.result import CheckResult, Observation
 from bot.monitoring.checks.tcp import probe_tcp
@@ -31,30 +31,37 @@ AnyCheck = HttpCheck | JourneyCheck | TcpCheck | TlsCheck | DnsCheck
 
 
 class HttpClients:
-    """The connection pools plain http checks share, sharded by URL.
+    """The HTTP client plain http checks share: httpx's API over one aiohttp connection pool.
 
-    httpcore walks every connection of a pool on each request start and finish, so one pool of
-    200 connections costs most of the CPU at 10,000 checks (encode/httpcore#1035); sixteen small
-    pools keep that walk short. A check always lands on the same shard, so keep-alive still
-    reuses its connection.
+    httpcore's pool cost most of the CPU at 10,000 checks (it walks every connection on each
+    request start and finish: encode/httpcore#1035), even split into sixteen pools; aiohttp's
+    pool finds an idle connection per host in a dict (bot/monitoring/checks/aiohttp_transport.py).
     """
 
-    SHARDS = 16
-
     def __init__(self, ssl_context: ssl.SSLContext, max_connections: int = 200) -> None:
-        per_shard = max(1, -(-max_connections // self.SHARDS))
-        self._clients = tuple(_client(ssl_context, per_shard) for _ in range(self.SHARDS))
+        self._client = _client(ssl_context, max_connections)
+        # Each check's request, built once: building one (parsing the URL, merging headers) was
+        # a sixth of a probe's CPU. httpx sends a request without changing it (redirects and
+        # auth make new ones) and this client has no cookies to add, so reuse is safe; a
+        # reloaded config brings new check objects, and so new requests.
+        self._requests: dict[str, tuple[HttpCheck, httpx.Request, bool]] = {}
 
     @property
     def clients(self) -> tuple[httpx.AsyncClient, ...]:
-        return self._clients
+        return (self._client,)
 
-    def for_url(self, url: str) -> httpx.AsyncClient:
-        return self._clients[zlib.crc32(url.encode()) % len(self._clients)]
+    async def observe(self, check: HttpCheck) -> Observation:
+        """Send the check's request once; network errors propagate as httpx exceptions."""
+        cached = self._requests.get(check.id)
+        if cached is None or cached[0] is not check:
+            read_body = uses_body(check.effective_conditions())
+            cached = (check, build_request(self._client, check), read_body)
+            self._requests[check.id] = cached
+        _, request, read_body = cached
+        return await send_request(self._client, check, read_body=read_body, built=request)
 
     async def aclose(self) -> None:
-        for client in self._clients:
-            await client.aclose()
+        await self._client.aclose()
 
     async def __aenter__(self) -> HttpClients:
         return self
@@ -65,7 +72,7 @@ class HttpClients:
 
 @dataclass(frozen=True)
 class ProbeContext:
-    """What every probe shares: the HTTP connection pools and one TLS trust store."""
+    """What every probe shares: the HTTP client and its connection pool, one TLS trust store."""
 
     http: HttpClients
     ssl_context: ssl.SSLContext
@@ -96,21 +103,45 @@ class _RefuseAllCookies(DefaultCookiePolicy):
         return False
 
 
+class _NoCookies(httpx.Cookies):
+    """An empty cookie store that is never offered a response's cookies.
+
+    httpx offers every response to the client's cookies, building urllib's request and response
+    objects for it even when the jar refuses them all: a twentieth of a probe's CPU."""
+
+    def __init__(self) -> None:
+        super().__init__(CookieJar(policy=_RefuseAllCookies()))
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class _CookielessClient(httpx.AsyncClient):
+    """httpx's client, keeping no cookies at all."""
+
+    _none = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._none
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        raise AttributeError("the checks' client keeps no cookies")
+
+
 def make_http_client(ssl_context: ssl.SSLContext, max_connections: int = 200) -> HttpClients:
-    """The pools all plain http checks share; max_connections should match the concurrency."""
+    """The client all plain http checks share; max_connections should match the concurrency."""
     return HttpClients(ssl_context, max_connections)
 
 
 def _client(ssl_context: ssl.SSLContext, max_connections: int) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
+    return _CookielessClient(
         verify=ssl_context,
-        cookies=CookieJar(policy=_RefuseAllCookies()),
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
         timeout=None,  # run_check bounds the whole probe with the check's own timeout
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
+        transport=AiohttpTransport(ssl_context, max_connections=max_connections),
     )
 
 
@@ -150,8 +181,7 @@ async def _observe(
     if isinstance(check, DnsCheck):
         return await probe_dns(check)
     if isinstance(check, HttpCheck):
-        read_body = uses_body(check.effective_conditions())
-        return await send_request(context.http.for_url(check.url), check, read_body=read_body)
+        return await context.http.observe(check)
     if isinstance(check, TcpCheck):
         return await probe_tcp(check.host, check.port)
     return await probe_tls(check.host, check.port, check.server_name, context.ssl_context)
