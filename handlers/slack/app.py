@@ -2,8 +2,8 @@
 
 The signed route answers slash commands itself and hands everything else (and Socket Mode
 hands everything) to Bolt. Listeners stay thin: acknowledge within Slack's 3 seconds, hand the
-command or click to the dispatcher, render its reply. Retries (`X-Slack-Retry-Num`) and double submissions carry the
-same trigger or view ID, which the dispatcher claims once.
+command or click to the dispatcher, render its reply. Retries (`X-Slack-Retry-Num`) and double
+submissions carry the same trigger or view ID, which the dispatcher claims once.
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ class SlashCommands:
         self._services = services
         self._client = client
         self._later = later
+        self._latency = services.metrics.command_latency.labels("slack")
 
     async def answer(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """The acknowledgement's body (empty: an empty answer); slower work follows it."""
@@ -132,7 +133,7 @@ class SlashCommands:
                 self._later.run(_open_form(self._client, trigger, services.config, reply.form))
             else:
                 answer = ephemeral(reply)
-        services.metrics.command_latency.labels("slack").observe(loop.time() - started)
+        self._latency.observe(loop.time() - started)
         return answer
 
     async def _respond_when_done(self, work: asyncio.Future[Reply | None], url: str) -> None:
