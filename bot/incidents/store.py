@@ -40,8 +40,9 @@ class IncidentStore:
 
     async def open_incidents(self) -> list[Incident]:
         numbers = sorted(int(n) for n in await self._kv.smembers(_OPEN))
-        found = [await self.get(n) for n in numbers]
-        return [incident for incident in found if incident is not None]
+        # One read for all of them (/status and /incident list ask on every command).
+        found = await self._kv.get_many([_key(n) for n in numbers]) if numbers else []
+        return [Incident.model_validate_json(raw) for raw in found if raw]
 
     async def by_channel(self, channel: str) -> int | None:
         raw = await self._kv.hget(_BY_CHANNEL, channel)

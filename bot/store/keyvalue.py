@@ -33,6 +33,11 @@ class KeyValue(Protocol):
     # strings
     async def get(self, key: str) -> str | None: ...
 
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        """GET for several keys in one round trip (MGET), in the same order; None for a key
+        that is missing or holds something other than a string."""
+        ...
+
     async def set(self, key: str, value: str, *, nx: bool = False, px: int | None = None) -> bool:
         """Set a value; with nx only when absent; px is a time-to-live in ms. True when set."""
         ...

@@ -165,6 +165,10 @@ class MemoryKeyValue:
     async def get(self, key: str) -> str | None:
         return self._string(key)
 
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        values = [self._lookup(key) for key in keys]
+        return [value if isinstance(value, str) else None for value in values]
+
     async def set(self, key: str, value: str, *, nx: bool = False, px: int | None = None) -> bool:
         if px is not None and px <= 0:
             raise ValueError("invalid expire time in 'set' command")

@@ -120,6 +120,12 @@ class RedisKeyValue:
     async def get(self, key: str) -> str | None:
         return _optional_text(await self._client.get(self._key(key)))
 
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        if not keys:
+            return []
+        values = await self._client.mget([self._key(key) for key in keys])
+        return [_optional_text(value) for value in values]
+
     async def set(self, key: str, value: str, *, nx: bool = False, px: int | None = None) -> bool:
         if (tx := self._tx.get()) is not None:
             tx.set(self._key(key), value, nx=nx, px=px)

@@ -277,6 +277,14 @@ async def test_hincrby_adds_to_several_fields(kv: KeyValue) -> None:
         await kv.hincrby("counts", {"label": 1})
 
 
+async def test_get_many_keeps_the_order_of_the_keys(kv: KeyValue) -> None:
+    assert await kv.get_many([]) == []
+    await kv.set("a", "1")
+    await kv.set("b", "2")
+    await kv.hset("h", {"n": "1"})
+    assert await kv.get_many(["b", "missing", "a", "h"]) == ["2", None, "1", None]
+
+
 async def test_hgetall_many_keeps_the_order_of_the_keys(kv: KeyValue) -> None:
     assert await kv.hgetall_many([]) == []
     await kv.hset("a", {"n": "1"})
