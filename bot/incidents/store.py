@@ -61,7 +61,7 @@ class IncidentStore:
 
     async def claim(self, key: str, ttl_seconds: int = 86400) -> bool:
         """True the first time `key` is claimed: makes retried requests and double clicks safe."""
-        return await self._kv.set(f"once:{key}", "1", nx=True, px=ttl_seconds * 1000)
+        return await self._kv.claim(f"once:{key}", ttl_seconds * 1000)
 
 
 def _key(number: int) -> str:

@@ -42,6 +42,12 @@ class KeyValue(Protocol):
         """Set a value; with nx only when absent; px is a time-to-live in ms. True when set."""
         ...
 
+    async def claim(self, key: str, px: int) -> bool:
+        """`SET key 1 NX PX px`: True for the first claim of a delivery, a retry or a double
+        click. Durable no later than the next write made after it, which may not be before
+        this returns: the embedded store does not wait for the disk here."""
+        ...
+
     async def set_if_equal(
         self, key: str, expected: str, value: str, px: int | None = None
     ) -> bool:

@@ -182,6 +182,9 @@ class MemoryKeyValue:
             self._deadlines[key] = time.monotonic() + px / 1000
         return True
 
+    async def claim(self, key: str, px: int) -> bool:
+        return await self.set(key, "1", nx=True, px=px)
+
     async def set_if_equal(
         self, key: str, expected: str, value: str, px: int | None = None
     ) -> bool:

@@ -132,6 +132,9 @@ class RedisKeyValue:
             return True
         return bool(await self._client.set(self._key(key), value, nx=nx, px=px))
 
+    async def claim(self, key: str, px: int) -> bool:
+        return await self.set(key, "1", nx=True, px=px)  # one SET NX PX: one round trip
+
     async def set_if_equal(
         self, key: str, expected: str, value: str, px: int | None = None
     ) -> bool:
