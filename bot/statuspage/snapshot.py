@@ -173,10 +173,10 @@ class PublicFiles:
             if known is not None and self._sources.get(key) == source:
                 files[key] = known
             else:
-                # Rendering the page takes tens of milliseconds of pure Python: in a thread, the
-                # event loop gets the GIL back every few milliseconds instead of waiting it out.
-                body = await asyncio.to_thread(render)
-                files[key] = await _file(body, _CONTENT_TYPES[route], headers, known)
+                # Rendered here, not in a thread: pure Python holds the GIL, and a thread would
+                # make the event loop wait up to a switch interval after every system call
+                # for as long as the render lasts. Inputs change about once a minute.
+                files[key] = await _file(render(), _CONTENT_TYPES[route], headers, known)
 
         for language in page.config.languages:
             common = {"Content-Language": language}
