@@ -1,9 +1,10 @@
 """The public files — the page in each language, summary.json, the feed — rendered once per
 change and served from memory, so a crowd costs neither the store nor a render per request.
 
-They are rendered again when something customers see may have changed (a publication, an
-incident or component change: `changed()`), and at least every few seconds for what time
-alone moves ("as of", maintenance starting). Unchanged bytes keep their ETag and
+Their inputs are read again when something customers see may have changed (a publication, an
+incident or component change: `changed()`), and at least every few seconds for what time alone
+moves ("as of", maintenance starting) and for other replicas' changes; a file is rendered again
+only when its inputs differ from the last render's. Unchanged bytes keep their ETag and
 Last-Modified, so replicas rendering the same state serve the same ETags, and a CDN or browser
 revalidating gets 304. While the store cannot be read the last good copy stays; with
 STATUSBOT_STATIC_DIR the same files are written there, atomically, on every change.
