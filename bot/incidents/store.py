@@ -45,8 +45,9 @@ class IncidentStore:
 
     async def open_incidents(self) -> list[Incident]:
         numbers = sorted(int(n) for n in await self._kv.smembers(_OPEN))
-        found = [await self.get(n) for n in numbers]
-        return [incident for incident in found if incident is not None]
+        # One read for all of them (/status and /incident list ask on every command).
+        found = await self._kv.get_many([_key(n) for n in numbers]) if numbers else []
+        return [Incident.model_validate_json(raw) for raw in found if raw]
 
     async def resolved_between(self, start: datetime, end: datetime) -> list[Incident]:
         """Incidents resolved from `start` to `end`, the most recently resolved first."""
@@ -72,7 +73,7 @@ class IncidentStore:
 
     async def claim(self, key: str, ttl_seconds: int = 86400) -> bool:
         """True the first time `key` is claimed: makes retried requests and double clicks safe."""
-        return await self._kv.set(f"once:{key}", "1", nx=True, px=ttl_seconds * 1000)
+        return await self._kv.claim(f"once:{key}", ttl_seconds * 1000)
 
 
 def _key(number: int) -> str:

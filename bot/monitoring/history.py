@@ -8,6 +8,7 @@ width; daily roll-ups per component (kept 91 days) feed the status page's uptime
 from __future__ import annotations
 
 import bisect
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -122,11 +123,14 @@ class History:
 
     async def daily(self, component_id: str, days: int, today: date) -> list[DailyUptime]:
         """Oldest first, one entry per day, zeros where nothing was recorded."""
-        wanted = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-        buckets = await self._kv.hgetall_many([_day_key(component_id, day) for day in wanted])
+        wanted = _days(today, days)
+        prefix = f"daily:{component_id}:"
+        buckets = await self._kv.hgetall_many([prefix + stamp for _, stamp in wanted])
         return [
             DailyUptime(day=day, total=int(b.get("n", 0)), ok=int(b.get("ok", 0)))
-            for day, b in zip(wanted, buckets, strict=True)
+            if b
+            else DailyUptime(day=day, total=0, ok=0)
+            for (day, _), b in zip(wanted, buckets, strict=True)
         ]
 
     async def _hours(
@@ -145,6 +149,14 @@ def _hour_key(check_id: str, at: datetime) -> str:
 
 def _day_key(component_id: str, day: date) -> str:
     return f"daily:{component_id}:{day:%Y%m%d}"
+
+
+@functools.lru_cache(maxsize=8)
+def _days(today: date, days: int) -> tuple[tuple[date, str], ...]:
+    """The last `days` days up to `today`, oldest first, each with its key's date stamp: the
+    public page asks for the same 90 days of every component at each refresh."""
+    wanted = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+    return tuple((day, f"{day:%Y%m%d}") for day in wanted)
 
 
 def _failures_key(check_id: str) -> str:

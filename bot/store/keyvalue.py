@@ -33,8 +33,19 @@ class KeyValue(Protocol):
     # strings
     async def get(self, key: str) -> str | None: ...
 
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        """GET for several keys in one round trip (MGET), in the same order; None for a key
+        that is missing or holds something other than a string."""
+        ...
+
     async def set(self, key: str, value: str, *, nx: bool = False, px: int | None = None) -> bool:
         """Set a value; with nx only when absent; px is a time-to-live in ms. True when set."""
+        ...
+
+    async def claim(self, key: str, px: int) -> bool:
+        """`SET key 1 NX PX px`: True for the first claim of a delivery, a retry or a double
+        click. Durable no later than the next write made after it, which may not be before
+        this returns: the embedded store does not wait for the disk here."""
         ...
 
     async def set_if_equal(

@@ -165,6 +165,10 @@ class MemoryKeyValue:
     async def get(self, key: str) -> str | None:
         return self._string(key)
 
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        values = [self._lookup(key) for key in keys]
+        return [value if isinstance(value, str) else None for value in values]
+
     async def set(self, key: str, value: str, *, nx: bool = False, px: int | None = None) -> bool:
         if px is not None and px <= 0:
             raise ValueError("invalid expire time in 'set' command")
@@ -177,6 +181,9 @@ class MemoryKeyValue:
         else:
             self._deadlines[key] = time.monotonic() + px / 1000
         return True
+
+    async def claim(self, key: str, px: int) -> bool:
+        return await self.set(key, "1", nx=True, px=px)
 
     async def set_if_equal(
         self, key: str, expected: str, value: str, px: int | None = None

@@ -120,11 +120,20 @@ class RedisKeyValue:
     async def get(self, key: str) -> str | None:
         return _optional_text(await self._client.get(self._key(key)))
 
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        if not keys:
+            return []
+        values = await self._client.mget([self._key(key) for key in keys])
+        return [_optional_text(value) for value in values]
+
     async def set(self, key: str, value: str, *, nx: bool = False, px: int | None = None) -> bool:
         if (tx := self._tx.get()) is not None:
             tx.set(self._key(key), value, nx=nx, px=px)
             return True
         return bool(await self._client.set(self._key(key), value, nx=nx, px=px))
+
+    async def claim(self, key: str, px: int) -> bool:
+        return await self.set(key, "1", nx=True, px=px)  # one SET NX PX: one round trip
 
     async def set_if_equal(
         self, key: str, expected: str, value: str, px: int | None = None

@@ -17,6 +17,7 @@ import asyncio
 import builtins
 import contextlib
 import json
+import logging
 import queue
 import sqlite3
 import threading
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.store.memory_kv import MemoryKeyValue, _SortedSet
+
+log = logging.getLogger(__name__)
 
 Statement = tuple[str, tuple[Any, ...]]
 
@@ -85,6 +88,20 @@ class SqliteKeyValue(MemoryKeyValue):
         if written:
             await self._save(key)
         return written
+
+    async def claim(self, key: str, px: int) -> bool:
+        if not await super().set(key, "1", nx=True, px=px):
+            return False
+        statements = self._statements(key)
+        if self._batch is not None:
+            self._batch.extend(statements)
+            return True
+        # Committed in order with every later write, but not waited for: whatever the claimed
+        # work then saves (and waits for) is on disk only after the claim; work that saved
+        # nothing lost nothing if a crash loses its claim, and may run again. A read-only
+        # command is thus answered without waiting for an fsync.
+        self._writer.enqueue(statements).add_done_callback(_claim_saved)
+        return True
 
     async def set_if_equal(
         self, key: str, expected: str, value: str, px: int | None = None
@@ -181,10 +198,12 @@ class SqliteKeyValue(MemoryKeyValue):
     async def _save(self, key: str, members: Iterable[str] | None = None) -> None:
         """Write `key` as memory now holds it: only the named fields or members of a hash, set
         or sorted set (None: all of them; empty: none, only its expiry)."""
+        await self._commit(self._statements(key, members))
+
+    def _statements(self, key: str, members: Iterable[str] | None = None) -> list[Statement]:
         value = self._data.get(key)
         if value is None:
-            await self._commit(_forget(key))
-            return
+            return _forget(key)
         statements: list[Statement] = []
         if isinstance(value, str):
             statements.append(("REPLACE INTO strings VALUES (?, ?)", (key, value)))
@@ -210,7 +229,7 @@ class SqliteKeyValue(MemoryKeyValue):
         else:
             at = time.time() + (deadline - time.monotonic())
             statements.append(("REPLACE INTO expiry VALUES (?, ?)", (key, at)))
-        await self._commit(statements)
+        return statements
 
     async def _commit(self, statements: list[Statement]) -> None:
         if not statements:
@@ -296,9 +315,13 @@ class _Writer(threading.Thread):
         )
 
     async def commit(self, statements: list[Statement]) -> None:
+        await asyncio.shield(self.enqueue(statements))
+
+    def enqueue(self, statements: list[Statement]) -> asyncio.Future[None]:
+        """Queue statements; the future settles once they are committed (or failed to be)."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put((statements, done))
-        await asyncio.shield(done)
+        return done
 
     def stop(self) -> None:
         if self.is_alive():
@@ -341,6 +364,11 @@ class _Writer(threading.Thread):
                 connection.execute("ROLLBACK")
         for _, done in batch:
             _settle(done, error)
+
+
+def _claim_saved(done: asyncio.Future[None]) -> None:
+    if not done.cancelled() and (error := done.exception()) is not None:
+        log.warning("a delivery claim was not saved (%s): a redelivery may run again", error)
 
 
 def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:

@@ -117,8 +117,7 @@ class Dispatcher:
     async def handle(self, invocation: Invocation) -> Reply | None:
         """A typed command; None when this delivery was handled already (a platform retry)."""
         try:
-            context = await self._context_incident(invocation)
-            command = _parse(invocation, context)
+            command = await self._parse(invocation)
         except CommandError as exc:
             return _refuse(str(exc))
         except UNAVAILABLE:
@@ -174,6 +173,14 @@ class Dispatcher:
     async def claim(self, key: str) -> bool:
         """True the first time `key` is claimed: retried deliveries and double clicks are safe."""
         return await self._incidents.store.claim(key)
+
+    async def _parse(self, invocation: Invocation) -> grammar.Command:
+        text = clean_user_text(invocation.text)
+        if invocation.command == "status":
+            return grammar.parse_status(text)
+        # Only commands that can act on "this incident" look up the channel's or thread's.
+        context = await self._context_incident(invocation) if grammar.reads_context(text) else None
+        return grammar.parse_incident(text, context)
 
     async def _context_incident(self, invocation: Invocation) -> int | None:
         if invocation.channel:
@@ -321,13 +328,6 @@ class Dispatcher:
             caller.platform, caller.channel, message, lane=f"incident:{number}"
         )
         return _say(f"Posting the post-mortem draft for {incident.id} in this channel.")
-
-
-def _parse(invocation: Invocation, context: int | None) -> grammar.Command:
-    text = clean_user_text(invocation.text)
-    if invocation.command == "status":
-        return grammar.parse_status(text)
-    return grammar.parse_incident(text, context)
 
 
 def _message(text: str) -> Message:

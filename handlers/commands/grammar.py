@@ -417,11 +417,12 @@ def _help(words: _Words) -> Command:
 class Subcommand:
     usage: str
     parse: Callable[[_Words], Command]
+    contextual: bool = True  # may act on the incident of the channel or thread it is typed in
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
-    "open": Subcommand("/incident open <title> [sev:1-4] [components:web,mfa]", _open),
-    "list": Subcommand("/incident list", _list),
+    "open": Subcommand("/incident open <title> [sev:1-4] [components:web,mfa]", _open, False),
+    "list": Subcommand("/incident list", _list, False),
     "show": Subcommand("/incident show <ID>", _show),
     "update": Subcommand("/incident update <ID> <text>", _update),
     "status": Subcommand(
@@ -435,8 +436,16 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "approve": Subcommand("/incident approve <ID>", _approve),
     "reject": Subcommand("/incident reject <ID> <reason>", _reject),
     "postmortem": Subcommand("/incident postmortem <ID>", _postmortem),
-    "help": Subcommand("/incident help [subcommand]", _help),
+    "help": Subcommand("/incident help [subcommand]", _help, False),
 }
+
+
+def reads_context(text: str) -> bool:
+    """Whether `/incident <text>` may need the incident of the channel or thread it was typed
+    in (which costs a store read to find): not for open, list or help."""
+    first = text.split(maxsplit=1)[:1]
+    subcommand = SUBCOMMANDS.get(first[0].lower()) if first else None
+    return subcommand is not None and subcommand.contextual
 
 
 def usage_of(command: HasSubcommand) -> str | None:

@@ -1,8 +1,9 @@
-"""Slack: slash commands, buttons, modals and App Home, via Bolt, into the shared dispatcher.
+"""Slack: slash commands, buttons, modals and App Home, into the shared dispatcher.
 
-Listeners stay thin: acknowledge within Slack's 3 seconds, hand the command or click to the
-dispatcher, render its reply. Retries (`X-Slack-Retry-Num`) and double submissions carry the
-same trigger or view ID, which the dispatcher claims once.
+The signed route answers slash commands itself and hands everything else (and Socket Mode
+hands everything) to Bolt. Listeners stay thin: acknowledge within Slack's 3 seconds, hand the
+command or click to the dispatcher, render its reply. Retries (`X-Slack-Retry-Num`) and double
+submissions carry the same trigger or view ID, which the dispatcher claims once.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import time
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qsl
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Config
@@ -90,9 +93,61 @@ class AfterAck:
             log.error("Slack follow-up failed", exc_info=task.exception())
 
 
+class SlashCommands:
+    """`/status` and `/incident`, however they arrive: the signed route answers them itself
+    (`add_slack_route`), Socket Mode hands them over through Bolt; both end here."""
+
+    names = frozenset({"/status", "/incident"})
+
+    def __init__(self, services: SlackServices, client: AsyncWebClient, later: AfterAck) -> None:
+        self._services = services
+        self._client = client
+        self._later = later
+        self._latency = services.metrics.command_latency.labels("slack")
+
+    async def answer(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The acknowledgement's body (empty: an empty answer); slower work follows it."""
+        services = self._services
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        invocation = Invocation(
+            platform="slack",
+            user=text(body, "user_id"),
+            command="status" if body.get("command") == "/status" else "incident",
+            text=text(body, "text"),
+            channel=text(body, "channel_id") or None,
+            delivery_id=text(body, "trigger_id") or None,
+        )
+        work = asyncio.ensure_future(services.dispatcher.handle(invocation))
+        done, _ = await asyncio.wait({work}, timeout=_ACK_BUDGET)
+        answer: dict[str, Any] = {}
+        if not done:
+            answer = {"text": "Working on it…", "response_type": "ephemeral"}
+            self._later.run(self._respond_when_done(work, text(body, "response_url")))
+        else:
+            reply = work.result()
+            if reply is None:
+                pass  # a retry of something already handled: an empty answer
+            elif reply.form is not None:
+                trigger = text(body, "trigger_id")
+                self._later.run(_open_form(self._client, trigger, services.config, reply.form))
+            else:
+                answer = ephemeral(reply)
+        self._latency.observe(loop.time() - started)
+        return answer
+
+    async def _respond_when_done(self, work: asyncio.Future[Reply | None], url: str) -> None:
+        reply = await work
+        if reply is not None:
+            # As Bolt's `respond` would: to the command's response_url, the client's TLS.
+            respond = AsyncRespond(response_url=url, proxy=self._client.proxy, ssl=self._client.ssl)
+            await respond(**ephemeral(reply), replace_original=False)
+
+
 def build_slack_app(
     services: SlackServices, client: AsyncWebClient, signing_secret: str
-) -> AsyncApp:
+) -> tuple[AsyncApp, SlashCommands]:
+    """Bolt for everything Slack sends, and the slash commands, which the route answers itself."""
     # The route checks every request's signature on its raw bytes before Bolt sees it (so a
     # forged or garbled one gets 401/400, never a 5xx); Bolt need not check it again. Socket
     # Mode requests come over Slack's authenticated WebSocket, not this route.
@@ -103,15 +158,19 @@ def build_slack_app(
         request_verification_enabled=False,
     )
     later = AfterAck()
-    _register_commands(app, services, later)
+    commands = SlashCommands(services, client, later)
+    _register_commands(app, commands)
     _register_buttons(app, services, later)
     _register_modals(app, services, later)
     _register_home(app, services, later)
-    return app
+    return app, commands
 
 
-def add_slack_route(web_app: web.Application, bolt: AsyncApp, signing_secret: str) -> None:
+def add_slack_route(
+    web_app: web.Application, bolt: AsyncApp, commands: SlashCommands, signing_secret: str
+) -> None:
     secret = signing_secret.encode()
+    form_type = "application/x-www-form-urlencoded"
 
     async def slack_events(request: web.Request) -> web.Response:
         # Checked here before Bolt sees anything: Bolt parses the body (and the timestamp)
@@ -119,11 +178,29 @@ def add_slack_route(web_app: web.Application, bolt: AsyncApp, signing_secret: st
         raw = await request.read()
         if not _signed(secret, raw, request.headers):
             return web.json_response({"error": "invalid request"}, status=401)
-        problem = _garbled(raw, request.content_type)
-        if problem:
-            return web.json_response({"error": problem}, status=400)
         try:
-            bolt_request = await to_bolt_request(request)
+            body = raw.decode()
+        except UnicodeDecodeError:
+            return web.json_response({"error": "the body is not UTF-8"}, status=400)
+        if request.content_type == form_type and not body.startswith("{"):
+            # Read as Bolt reads a form (the last of repeated fields wins, blanks kept).
+            form = dict(parse_qsl(body, keep_blank_values=True))
+            if "payload" in form:
+                problem = _garbled(form["payload"])
+                if problem:
+                    return web.json_response({"error": problem}, status=400)
+            elif form.get("command") in commands.names and "ssl_check" not in form:
+                # Slash commands are answered here, signed and parsed once: for them Bolt
+                # would only add its middleware chain, a Web API client per request and a
+                # second parse of the body on the way to the same answer.
+                answer = await commands.answer(form)
+                return web.json_response(answer) if answer else web.Response()
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=body,
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type]
+            )
         except ValueError:
             return web.json_response({"error": "malformed request body"}, status=400)
         return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
@@ -144,19 +221,10 @@ def _signed(secret: bytes, raw: bytes, headers: Mapping[str, str]) -> bool:
     return hmac.compare_digest(expected, signature)
 
 
-def _garbled(raw: bytes, content_type: str) -> str | None:
-    """Why a signed body is not something Slack sends, or None."""
+def _garbled(payload: str) -> str | None:
+    """Why a signed interaction payload is not something Slack sends, or None."""
     try:
-        body = raw.decode()
-    except UnicodeDecodeError:
-        return "the body is not UTF-8"
-    if content_type != "application/x-www-form-urlencoded" or "payload=" not in body:
-        return None  # a slash command or an event: Bolt reads those safely
-    payload = parse_qs(body).get("payload")
-    if payload is None:
-        return None
-    try:
-        parsed = json.loads(payload[0])
+        parsed = json.loads(payload)
     except json.JSONDecodeError:
         return "payload is not JSON"
     if not isinstance(parsed, dict) or not isinstance(parsed.get("type"), str):
@@ -179,54 +247,14 @@ def _misshapen(payload: dict[str, Any]) -> str | None:
     return None
 
 
-def _register_commands(app: AsyncApp, services: SlackServices, later: AfterAck) -> None:
-    async def respond_when_done(work: asyncio.Future[Reply | None], respond: Any) -> None:
-        reply = await work
-        if reply is not None:
-            await respond(**ephemeral(reply), replace_original=False)
+def _register_commands(app: AsyncApp, commands: SlashCommands) -> None:
+    # Socket Mode's way in; over HTTP the route answers slash commands before Bolt.
+    async def command(ack: Any, body: dict[str, Any]) -> None:
+        answer = await commands.answer(body)
+        await (ack(answer) if answer else ack())
 
-    async def run_command(
-        name: str, ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient
-    ) -> None:
-        started = asyncio.get_running_loop().time()
-        invocation = Invocation(
-            platform="slack",
-            user=body.get("user_id", ""),
-            command="status" if name == "status" else "incident",
-            text=body.get("text", ""),
-            channel=body.get("channel_id"),
-            delivery_id=body.get("trigger_id") or None,
-        )
-        work = asyncio.ensure_future(services.dispatcher.handle(invocation))
-        done, _ = await asyncio.wait({work}, timeout=_ACK_BUDGET)
-        if not done:
-            await ack(text="Working on it…", response_type="ephemeral")
-            later.run(respond_when_done(work, respond))
-        else:
-            reply = work.result()
-            if reply is None:
-                await ack()  # a retry of something already handled
-            elif reply.form is not None:
-                await ack()
-                trigger = text(body, "trigger_id")
-                later.run(_open_form(client, trigger, services.config, reply.form))
-            else:
-                await ack(**ephemeral(reply))
-        services.metrics.command_latency.labels("slack").observe(
-            asyncio.get_running_loop().time() - started
-        )
-
-    @app.command("/status")
-    async def status_command(
-        ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient
-    ) -> None:
-        await run_command("status", ack, body, respond, client)
-
-    @app.command("/incident")
-    async def incident_command(
-        ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient
-    ) -> None:
-        await run_command("incident", ack, body, respond, client)
+    for name in commands.names:
+        app.command(name)(command)
 
 
 def _register_buttons(app: AsyncApp, services: SlackServices, later: AfterAck) -> None:

@@ -30,8 +30,8 @@ def install_slack(runtime: Runtime, dispatcher: Dispatcher, adapter: SlackAdapte
     )
     # In Socket Mode no request comes over HTTP; a secret nobody has refuses any that do.
     signing = secret.get_secret_value() if secret else secrets.token_hex(32)
-    bolt = build_slack_app(services, adapter.client, signing)
-    add_slack_route(runtime.web_app, bolt, signing)
+    bolt, commands = build_slack_app(services, adapter.client, signing)
+    add_slack_route(runtime.web_app, bolt, commands, signing)
     if app_token is None:
         return
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler

@@ -25,6 +25,7 @@ from handlers.commands.grammar import (
     help_text,
     parse_incident,
     parse_status,
+    reads_context,
 )
 
 
@@ -100,6 +101,19 @@ def test_incident(text: str, expected: object) -> None:
 )
 def test_the_id_may_be_left_out_in_an_incidents_channel(text: str, expected: object) -> None:
     assert parse_incident(text, context_incident=9) == expected
+    assert reads_context(text), "the dispatcher must look up the channel's incident for this"
+
+
+@pytest.mark.parametrize(
+    "text", ["", "list", "LIST", "open Login fails sev:2", "open", "help", "help show", "nope"]
+)
+def test_commands_that_never_act_on_the_channels_incident_skip_looking_it_up(text: str) -> None:
+    assert not reads_context(text)
+    try:
+        assert parse_incident(text, context_incident=9) == parse_incident(text)
+    except CommandError:
+        with pytest.raises(CommandError):
+            parse_incident(text)
 
 
 @pytest.mark.parametrize(

@@ -173,6 +173,15 @@ async def test_open_without_options_is_sev3_with_no_components(bot: SlackBot) ->
     assert (incident.severity, incident.components) == (3, [])
 
 
+@redis_only
+async def test_a_command_whose_text_says_payload_is_still_a_command(bot: SlackBot) -> None:
+    # Bolt reads any form body containing "payload" as an interaction, and this one as nothing.
+    reply = await bot.incident("open payload queue stuck")
+
+    assert reply.status == 200
+    assert reply.text.startswith("Declared INC-1 (sev3, investigating): payload queue stuck.")
+
+
 # command, the answer, the thread reply, the managers' line (both patterns), the card's headline
 CHANGES = [
     (

@@ -166,6 +166,15 @@ async def test_expire_in_the_past_deletes(kv: KeyValue) -> None:
     assert not await kv.exists("k")
 
 
+async def test_claim_is_true_once_per_key_until_it_expires(kv: KeyValue) -> None:
+    assert await kv.claim("once:a", 50)
+    assert not await kv.claim("once:a", 50)
+    assert await kv.claim("once:b", 60_000)
+    await asyncio.sleep(0.08)
+    assert await kv.claim("once:a", 60_000)
+    assert not await kv.claim("once:b", 60_000)
+
+
 async def test_set_if_equal(kv: KeyValue) -> None:
     assert await kv.set_if_equal("lease", "me", "me") is False
     assert not await kv.exists("lease")  # never creates
@@ -275,6 +284,14 @@ async def test_hincrby_adds_to_several_fields(kv: KeyValue) -> None:
     await kv.hset("counts", {"label": "x"})
     with pytest.raises(NOT_AN_INTEGER):
         await kv.hincrby("counts", {"label": 1})
+
+
+async def test_get_many_keeps_the_order_of_the_keys(kv: KeyValue) -> None:
+    assert await kv.get_many([]) == []
+    await kv.set("a", "1")
+    await kv.set("b", "2")
+    await kv.hset("h", {"n": "1"})
+    assert await kv.get_many(["b", "missing", "a", "h"]) == ["2", None, "1", None]
 
 
 async def test_hgetall_many_keeps_the_order_of_the_keys(kv: KeyValue) -> None:
@@ -458,6 +475,7 @@ async def test_the_embedded_database_keeps_everything_across_a_reopen(tmp_path: 
     async with store.atomic():
         await store.rpush("together", "a")
         await store.incr("together:n")
+    assert await store.claim("once:delivery", 60_000)  # not waited for: saved by close at last
     await store.close()
     await asyncio.sleep(0.06)
 
@@ -475,5 +493,6 @@ async def test_the_embedded_database_keeps_everything_across_a_reopen(tmp_path: 
         assert await reopened.get("deleted") is None
         assert await reopened.lrange("together", 0, -1) == ["a"]
         assert await reopened.get("together:n") == "1"
+        assert not await reopened.claim("once:delivery", 60_000)
     finally:
         await reopened.close()
