@@ -12,6 +12,7 @@ import redis.asyncio
 
 from bot.store import KeyValue, MemoryKeyValue, RedisKeyValue, SqliteKeyValue
 from tests.support.service import Service
+from tests.support.slack_mock import MockSlack
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -19,6 +20,14 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 @pytest.fixture
 def redis_url() -> str:
     return REDIS_URL
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[MockSlack]:
+    """Slack's Web API, mocked as a server on a free port."""
+    server = await MockSlack().start()
+    yield server
+    await server.stop()
 
 
 @pytest.fixture

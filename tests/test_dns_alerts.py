@@ -46,13 +46,6 @@ async def dns_server() -> AsyncIterator[DnsServer]:
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[MockSlack]:
-    server = await MockSlack().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def probe() -> AsyncIterator[ProbeContext]:
     ssl_context = build_ssl_context(None)
     async with make_http_client(ssl_context) as http:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from bot.chat.message import Message
 from bot.chat.outbox import Delivery, Outbox
@@ -16,13 +14,6 @@ from bot.store.keyvalue import KeyValue
 from handlers.slack.adapter import SlackAdapter
 from tests.support.builders import EpochClock
 from tests.support.slack_mock import MockSlack
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[MockSlack]:
-    server = await MockSlack().start()
-    yield server
-    await server.stop()
 
 
 def make_outbox(kv: KeyValue, slack: MockSlack, clock: EpochClock) -> Outbox:

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support.builders import TEMPLATES
 from tests.support.process import BotProcess, bot_environment, wait_for
 from tests.support.service import Service
 from tests.support.slack_mock import MockSlack
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[MockSlack]:
-    server = await MockSlack().start()
-    yield server
-    await server.stop()
 
 
 def metrics_of(bot: BotProcess) -> str:

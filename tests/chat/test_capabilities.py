@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
-
-import pytest
 
 from bot.chat.adapter import Capabilities
 from bot.chat.message import Message
@@ -46,13 +43,6 @@ class PostsOnly:
 
     async def aclose(self) -> None:
         pass
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[MockSlack]:
-    server = await MockSlack().start()
-    yield server
-    await server.stop()
 
 
 def make_poster(kv: KeyValue, slack: MockSlack, webhook: PostsOnly) -> tuple[Poster, Outbox]:

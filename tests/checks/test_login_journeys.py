@@ -224,13 +224,6 @@ async def test_placeholders_fill_url_headers_and_bodies_and_other_braces_stay(
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[MockSlack]:
-    server = await MockSlack().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient() as client:
         yield client

@@ -24,13 +24,6 @@ LEASE_S = 15  # the product's leader lease
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[MockSlack]:
-    server = await MockSlack().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
     (tmp_path / "redis").mkdir()
     server = await RedisServer(tmp_path / "redis").start()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -18,13 +17,6 @@ from tests.support.slack_app import (
     start_runtime,
 )
 from tests.support.slack_mock import Call, MockSlack
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[MockSlack]:
-    server = await MockSlack().start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
@@ -35,13 +34,6 @@ class Desk:
 
     async def deliver(self) -> None:
         await self.outbox.drain()
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[MockSlack]:
-    server = await MockSlack().start()
-    yield server
-    await server.stop()
 
 
 def build(kv: KeyValue, slack: MockSlack, config: Config) -> Desk:
