@@ -137,7 +137,7 @@ class Runtime:
         # Alertmanager's alerts: recorded by whichever replica receives them, acted on by the
         # owner of their component (the one that runs its checks), like a failing check.
         self.alert_signals = AlertSignals(self.kv)
-        self.monitor.signals = self.report.signals = self.alert_signals
+        self.monitor.signals = self.report.signals = self.alerter.signals = self.alert_signals
         self.signal_watcher = SignalWatcher(config, self.alert_signals, clock)
         token = (
             settings.alertmanager_token.get_secret_value().strip()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.config import ConfigError
+from bot.monitoring.alerts import ACKNOWLEDGE_ACTION
 from bot.store.keyvalue import KeyValue
 from tests.support.alertmanager import (
     TOKEN,
@@ -21,7 +22,15 @@ from tests.support.alertmanager import (
     webhook_payload,
 )
 from tests.support.builders import failure, success
-from tests.support.slack_app import ALERTS, redis_only, slack_config
+from tests.support.slack_app import (
+    ALERTS,
+    button_value,
+    displayed,
+    eventually,
+    redis_only,
+    slack_config,
+)
+from tests.support.slack_mock import Call
 
 FIRING = 'statusbot_alertmanager_alerts_total{outcome="firing"}'
 
@@ -80,6 +89,30 @@ async def test_fire_resend_and_resolve_post_one_alert_and_one_recovery(kv: KeyVa
         assert (await bot.send(firing)).json()["stale"] == 1
         await quiet(bot)
         assert len(alert_texts(bot)) == 2
+
+
+@redis_only
+async def test_an_acknowledged_alert_still_shows_what_alertmanager_said(kv: KeyValue) -> None:
+    started = datetime.now(UTC) - timedelta(minutes=3)
+    async with alertmanager_bot(kv) as bot:
+        await bot.send(webhook_payload(webhook_alert(starts_at=started)))
+        [alert] = await bot.slack.posts(ALERTS, 1)
+
+        await bot.slack.click(
+            ACKNOWLEDGE_ACTION, button_value(alert, ACKNOWLEDGE_ACTION), message=alert
+        )
+
+        def redrawn() -> list[Call]:
+            return [
+                u
+                for u in bot.slack.mock.calls_of("chat.update")
+                if "Acknowledged by" in displayed(u)
+            ]
+
+        [card] = await eventually(redrawn, what="the alert redrawn with who acknowledged it")
+        assert card.args["text"] == alert.args["text"]
+        assert "alertmanager HighErrorRate" in displayed(card)
+        assert "5xx above 5%" in displayed(card)
 
 
 @redis_only

@@ -20,6 +20,7 @@ from bot.config import Config
 from bot.durations import format_duration
 from bot.incidents.recurrence import Recurrence, Recurrences
 from bot.metrics import Metrics
+from bot.monitoring.alertmanager.signals import AlertSignals
 from bot.monitoring.state import CheckState, CheckStates
 from bot.store.keyvalue import KeyValue
 from bot.timefmt import clock_time, local_time
@@ -78,6 +79,8 @@ class Alerter:
         self._clock = clock
         self._check_states = CheckStates(kv)
         self._attention: set[str] = set()  # components with an open outage or flapping
+        # Alertmanager's alerts, when the webhook is wired in (runtime.py).
+        self.signals: AlertSignals | None = None
 
     async def load(self) -> None:
         """Remember which components have an open outage or flap (after a restart)."""
@@ -150,7 +153,7 @@ class Alerter:
             return outage
         outage = await self.open_outage(component_id) or outage
         if outage.posted:
-            states = await self._check_states.of_component(self._config, component_id)
+            states = await self._states_of(component_id)
             await self._refresh_card(outage, states)
             await self._poster.reply(
                 "alerts",
@@ -159,6 +162,15 @@ class Alerter:
                 thread_ref=outage.ref,
             )
         return outage
+
+    async def _states_of(self, component_id: str) -> dict[str, CheckState]:
+        """What holds a component down, as the alert shows it: its checks and its firing
+        Alertmanager alerts."""
+        states = await self._check_states.of_component(self._config, component_id)
+        if self.signals is not None:
+            outside, _ = await self.signals.of_component(component_id, self._clock())
+            states = {**states, **outside}
+        return states
 
     async def silence(
         self, component_id: str, duration: timedelta = SILENCE_FOR, user: str | None = None
