@@ -19,6 +19,7 @@ from bot.settings import Settings
 from bot.store import MemoryKeyValue
 from handlers.console.adapter import ConsoleAdapter
 from tests.support.builders import make_config
+from tests.support.loopback import serve_on_loopback
 from tests.support.slack_app import eventually, stop_runtime
 
 
@@ -98,12 +99,7 @@ async def test_a_removed_check_no_longer_runs_and_stop_stops_all() -> None:
 async def _serve(handler: Any) -> tuple[web.AppRunner, int]:
     app = web.Application()
     app.router.add_get("/{check}", handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, port
+    return await serve_on_loopback(app)
 
 
 async def test_monitor_spreads_first_runs_over_the_interval_and_runs_each_check_once_at_a_time() -> (

@@ -17,6 +17,7 @@ from bot.settings import Settings
 from bot.store import RedisKeyValue
 from handlers.console.adapter import ConsoleAdapter
 from tests.support.builders import make_config
+from tests.support.loopback import serve_on_loopback
 from tests.support.slack_app import eventually, stop_runtime
 
 LEASE = timedelta(seconds=0.6)
@@ -69,11 +70,7 @@ async def test_three_replicas_each_run_a_fair_part_and_cover_for_one_that_stops(
 
     app = web.Application()
     app.router.add_get("/{check}", health)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve_on_loopback(app)
     components = [{"id": f"c{n}", "name": f"C{n}"} for n in range(30)]
     checks: list[dict[str, Any]] = [
         {

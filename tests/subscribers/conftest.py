@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from bot.statements.messaging import APPROVE_ACTION
 from bot.store.keyvalue import KeyValue
+from tests.support.loopback import serve_on_loopback
 from tests.support.slack_app import (
     COMMS,
     COMMS_CHANNEL,
@@ -165,11 +166,7 @@ class Receiver:
         app = web.Application()
         app.router.add_post("/hook", hook)
         app.router.add_post("/refuses", hook)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.runner, self.port = await serve_on_loopback(app)
         return self
 
     async def stop(self) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from tests.support.loopback import serve_on_loopback
+
 
 class Service:
     """A health endpoint we can break and repair."""
@@ -21,11 +23,7 @@ class Service:
 
         app = web.Application()
         app.router.add_get("/health", health)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_on_loopback(app)
         return self
 
     async def stop(self) -> None:

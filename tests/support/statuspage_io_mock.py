@@ -17,6 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.loopback import serve_on_loopback
+
 API_KEY = "sp-test-key-0123456789"
 PAGE_ID = "abc123"
 
@@ -64,11 +66,7 @@ class MockStatuspageIo:
         app.router.add_get(base + "/unresolved", self._unresolved)
         app.router.add_get(base + "/upcoming", self._upcoming)
         app.router.add_patch(base + "/{incident_id}", self._update)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, port = await serve_on_loopback(app)
         self.url = f"http://127.0.0.1:{port}/v1"
         return self
 
